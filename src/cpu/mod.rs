@@ -1,0 +1,126 @@
+//! The CPU twins of every GPU stage (rayon over rows), plus the float64 ground truth. [`CpuDevice`]
+//! implements [`Device`] with the same f32 storage as the GPU so that the two paths run the same
+//! algorithm and compare as baselines; each stage function here is named after its WGSL kernel.
+
+pub mod kernel;
+pub mod lanczos;
+pub mod matvec;
+pub mod normalise;
+pub mod reference;
+
+use crate::backend::Device;
+use crate::error::{Error, Result};
+use crate::kernel::GeometryF32;
+
+/// The CPU backend: the matrix as N rows of N f32 values and a column-major f32 Krylov basis.
+#[derive(Default)]
+pub struct CpuDevice {
+    n: usize,
+    matrix: Vec<f32>,
+    m: usize,
+    basis: Vec<f32>,
+    spare: Vec<f32>,
+    coef: Vec<f32>,
+}
+
+impl CpuDevice {
+    /// An empty device; the matrix is allocated by [`Device::build_kernel`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+    fn check_vec(&self, v: &[f32], what: &str) -> Result<()> {
+        if v.len() != self.n {
+            return Err(Error::Shape(format!("{what}: vector of length {} for N = {}", v.len(), self.n)));
+        }
+        Ok(())
+    }
+}
+
+impl Device for CpuDevice {
+    fn kind(&self) -> &'static str {
+        "cpu"
+    }
+    fn adapter(&self) -> String {
+        format!("CPU ({} rayon threads)", rayon::current_num_threads())
+    }
+    fn n(&self) -> usize {
+        self.n
+    }
+    fn build_kernel(&mut self, geom: &GeometryF32, eps: Option<f64>) -> Result<()> {
+        let n = geom.n;
+        let bytes = (n as u64) * (n as u64) * 4;
+        self.matrix = Vec::new();
+        let mut m = Vec::new();
+        m.try_reserve_exact(n * n)
+            .map_err(|_| Error::TooLarge { n, needed: bytes, limit: 0, what: "host memory for the dense f32 matrix" })?;
+        m.resize(n * n, 0.0);
+        kernel::kernel(geom, eps, 0, &mut m);
+        self.matrix = m;
+        self.n = n;
+        Ok(())
+    }
+    fn read_rows(&mut self, row0: usize, rows: usize) -> Result<Vec<f32>> {
+        if row0 + rows > self.n {
+            return Err(Error::Shape(format!("rows {row0}..{} outside N = {}", row0 + rows, self.n)));
+        }
+        Ok(self.matrix[row0 * self.n..(row0 + rows) * self.n].to_vec())
+    }
+    fn matvec(&mut self, x: &[f32]) -> Result<Vec<f32>> {
+        self.check_vec(x, "matvec")?;
+        let mut y = vec![0.0; self.n];
+        matvec::matvec(&self.matrix, self.n, x, &mut y);
+        Ok(y)
+    }
+    fn normalise(&mut self, w: &[f32]) -> Result<()> {
+        self.check_vec(w, "normalise")?;
+        normalise::normalise(&mut self.matrix, self.n, 0, w);
+        Ok(())
+    }
+    fn krylov_begin(&mut self, m: usize, start: &[f32]) -> Result<()> {
+        self.check_vec(start, "krylov start")?;
+        let n = self.n;
+        self.m = m;
+        self.basis = vec![0.0; (m + 1) * n];
+        self.spare = vec![0.0; (m + 1) * n];
+        self.coef = vec![0.0; (m + 1) * m];
+        lanczos::lanczos_normalise(start, &mut self.basis[..n], None);
+        Ok(())
+    }
+    fn krylov_expand(&mut self, from: usize, to: usize) -> Result<Vec<f32>> {
+        let (n, m) = (self.n, self.m);
+        if to > m || from > to {
+            return Err(Error::Eigen(format!("expand {from}..{to} outside basis of {m} columns")));
+        }
+        let mut w = vec![0.0f32; n];
+        let mut h = vec![0.0f32; m + 1];
+        for j in from..to {
+            matvec::matvec(&self.matrix, n, &self.basis[j * n..(j + 1) * n], &mut w);
+            let col = &mut self.coef[j * (m + 1)..(j + 1) * (m + 1)];
+            col.iter_mut().for_each(|c| *c = 0.0);
+            // CGS2: two classical Gram–Schmidt passes; one pass loses orthogonality in f32.
+            for _ in 0..2 {
+                lanczos::lanczos_project(&self.basis, n, j + 1, &w, &mut h);
+                for c in 0..=j {
+                    col[c] += h[c];
+                }
+                lanczos::lanczos_orthogonalise(&self.basis, n, j + 1, &h, &mut w);
+            }
+            let (done, rest) = self.basis.split_at_mut((j + 1) * n);
+            let _ = done;
+            col[j + 1] = lanczos::lanczos_normalise(&w, &mut rest[..n], None);
+        }
+        Ok(self.coef.clone())
+    }
+    fn krylov_restart(&mut self, y: &[f32], k: usize) -> Result<()> {
+        let (n, m) = (self.n, self.m);
+        lanczos::lanczos_restart(&self.basis, n, m, y, k, true, &mut self.spare);
+        std::mem::swap(&mut self.basis, &mut self.spare);
+        self.coef.iter_mut().for_each(|c| *c = 0.0);
+        Ok(())
+    }
+    fn krylov_vectors(&mut self, y: &[f32], k: usize) -> Result<Vec<f32>> {
+        let (n, m) = (self.n, self.m);
+        lanczos::lanczos_restart(&self.basis, n, m, y, k, false, &mut self.spare);
+        Ok(self.spare[..k * n].to_vec())
+    }
+}

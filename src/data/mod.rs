@@ -1,0 +1,103 @@
+//! Inputs: one network's observations (`obs`, N×D), their local source (`bursts` N×M×D or
+//! `jacobians` N×D×d), the burst radius `sigma` and optional ground-truth `inputs` (N×d). Validation
+//! lives here so every entry point (file, library call, synthetic generator) rejects the same bad input
+//! with the same message.
+
+pub mod npz;
+pub mod synthetic;
+
+use ndarray::{Array2, Array3};
+
+use crate::error::{Error, Result};
+
+/// Where the local covariances come from.
+#[derive(Clone, Debug)]
+pub enum LocalSource {
+    /// N×M×D: M perturbed observations per base point.
+    Bursts(Array3<f64>),
+    /// N×D×d: Jacobians ∂o/∂x (C = J Jᵀ, the σ → 0 limit of a burst).
+    Jacobians(Array3<f64>),
+}
+
+/// One network's observations, validated by [`Observations::new`].
+#[derive(Clone, Debug)]
+pub struct Observations {
+    /// N×D observations.
+    pub obs: Array2<f64>,
+    /// Bursts or Jacobians.
+    pub local: LocalSource,
+    /// Burst radius in input units (1 when absent: ε then absorbs the scale).
+    pub sigma: f64,
+    /// Optional N×d ground-truth inputs (plots, checks).
+    pub inputs: Option<Array2<f64>>,
+}
+
+fn check_finite<'a>(name: &str, values: impl Iterator<Item = &'a f64>) -> Result<()> {
+    for (index, &v) in values.enumerate() {
+        if !v.is_finite() {
+            return Err(Error::NonFinite { array: name.to_string(), index, value: v });
+        }
+    }
+    Ok(())
+}
+
+impl Observations {
+    /// Validates shapes and values: N ≥ 2, D ≥ 1, M ≥ 2, matching N and D, finite values, σ > 0.
+    pub fn new(obs: Array2<f64>, local: LocalSource, sigma: f64, inputs: Option<Array2<f64>>) -> Result<Self> {
+        let (n, dim) = obs.dim();
+        if n < 2 || dim == 0 {
+            return Err(Error::Shape(format!("`obs` must be N×D with N ≥ 2 and D ≥ 1, got {n}×{dim}")));
+        }
+        check_finite("obs", obs.iter())?;
+        match &local {
+            LocalSource::Bursts(b) => {
+                let s = b.shape();
+                if s[0] != n || s[2] != dim {
+                    return Err(Error::Shape(format!(
+                        "`bursts` must be N×M×D = {n}×M×{dim} to match `obs` ({n}×{dim}), got {}×{}×{}",
+                        s[0], s[1], s[2]
+                    )));
+                }
+                if s[1] < 2 {
+                    return Err(Error::Shape(format!(
+                        "`bursts` needs M ≥ 2 samples per point for a covariance, got M = {}",
+                        s[1]
+                    )));
+                }
+                check_finite("bursts", b.iter())?;
+            }
+            LocalSource::Jacobians(j) => {
+                let s = j.shape();
+                if s[0] != n || s[1] != dim || s[2] == 0 {
+                    return Err(Error::Shape(format!(
+                        "`jacobians` must be N×D×d = {n}×{dim}×d (d ≥ 1) to match `obs` ({n}×{dim}), got {}×{}×{}",
+                        s[0], s[1], s[2]
+                    )));
+                }
+                check_finite("jacobians", j.iter())?;
+            }
+        }
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(Error::param("sigma", format!("must be a positive finite number, got {sigma}")));
+        }
+        if let Some(x) = &inputs {
+            if x.nrows() != n {
+                return Err(Error::Shape(format!(
+                    "`inputs` has {} rows but `obs` has N = {n}",
+                    x.nrows()
+                )));
+            }
+            check_finite("inputs", x.iter())?;
+        }
+        Ok(Observations { obs, local, sigma, inputs })
+    }
+
+    /// Number of points N.
+    pub fn n(&self) -> usize {
+        self.obs.nrows()
+    }
+    /// Observation dimension D.
+    pub fn dim(&self) -> usize {
+        self.obs.ncols()
+    }
+}

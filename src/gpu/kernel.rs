@@ -1,0 +1,43 @@
+//! GPU stage `kernel` (shaders/kernel.wgsl): one row block of d² or exp(−d²/ε). CPU twin:
+//! [`crate::cpu::kernel::kernel`].
+
+use super::buffers::ParamArena;
+use super::context::GpuContext;
+use crate::error::Result;
+
+/// Uniform parameters of `kernel.wgsl` — keep in sync with `struct Params` there.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct KernelParams {
+    /// N.
+    pub n: u32,
+    /// D.
+    pub dim: u32,
+    /// r.
+    pub rank: u32,
+    /// First row of the block.
+    pub row0: u32,
+    /// Rows in the block.
+    pub rows: u32,
+    /// 1: write d²; 0: write exp(−d²/ε).
+    pub write_distance: u32,
+    /// 1/ε.
+    pub inv_eps: f32,
+    /// Padding to 32 bytes.
+    pub _pad: u32,
+}
+
+/// Encodes the kernel for one block into `pass`.
+pub fn encode(
+    ctx: &GpuContext,
+    pass: &mut wgpu::ComputePass<'_>,
+    arena: &mut ParamArena,
+    bind_group: &wgpu::BindGroup,
+    params: KernelParams,
+) -> Result<()> {
+    let off = arena.push(&params)?;
+    pass.set_pipeline(&ctx.pipelines.get("kernel").pipeline);
+    pass.set_bind_group(0, bind_group, &[off]);
+    pass.dispatch_workgroups(params.n.div_ceil(16), params.rows.div_ceil(16), 1);
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! GPU stage `matvec` (shaders/matvec.wgsl): y = A x for one row block. CPU twin:
+//! [`crate::cpu::matvec::matvec`].
+
+use super::buffers::ParamArena;
+use super::context::GpuContext;
+use crate::error::Result;
+
+/// Uniform parameters of `matvec.wgsl` — keep in sync with `struct Params` there.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct MatvecParams {
+    /// N (row length).
+    pub n: u32,
+    /// Rows in this block.
+    pub rows: u32,
+    /// First row of the block (offset into y).
+    pub row0: u32,
+    /// Element offset of x in its buffer.
+    pub x_off: u32,
+    /// Element offset of y in its buffer.
+    pub y_off: u32,
+    /// Padding to 32 bytes.
+    pub _pad: [u32; 3],
+}
+
+/// Encodes the product for one block into `pass`.
+pub fn encode(
+    ctx: &GpuContext,
+    pass: &mut wgpu::ComputePass<'_>,
+    arena: &mut ParamArena,
+    bind_group: &wgpu::BindGroup,
+    params: MatvecParams,
+) -> Result<()> {
+    let off = arena.push(&params)?;
+    pass.set_pipeline(&ctx.pipelines.get("matvec").pipeline);
+    pass.set_bind_group(0, bind_group, &[off]);
+    pass.dispatch_workgroups(params.rows.min(65535), params.rows.div_ceil(65535), 1);
+    Ok(())
+}

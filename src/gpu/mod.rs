@@ -1,0 +1,419 @@
+//! The GPU backend — the only module that names `wgpu`. [`GpuDevice`] keeps the N×N matrix in row
+//! blocks (each within the adapter's `max_storage_buffer_binding_size` and at most 65 535 rows, the
+//! dispatch limit), the Krylov basis in two ping-pong buffers, and bind groups built once per
+//! allocation. Each public operation is one submit; a Lanczos restart cycle is one submit and one
+//! read-back of the coefficient matrix.
+
+pub mod buffers;
+pub mod context;
+pub mod kernel;
+pub mod lanczos;
+pub mod matvec;
+pub mod normalise;
+pub mod pipelines;
+pub mod readback;
+pub mod shaders;
+
+use std::sync::Arc;
+
+pub use context::{list_adapters, AdapterSummary, GpuContext};
+
+use self::buffers::{bind, GpuBuffer, ParamArena};
+use self::lanczos::{Op, StepParams};
+use self::readback::Reader;
+use crate::backend::Device;
+use crate::error::{Error, Result};
+use crate::kernel::GeometryF32;
+
+/// Parameter slots in the arena (256 B each on most adapters).
+const ARENA_SLOTS: usize = 8192;
+
+struct Block {
+    row0: usize,
+    rows: usize,
+    buf: GpuBuffer<f32>,
+}
+
+struct Krylov {
+    m: usize,
+    basis: [GpuBuffer<f32>; 2],
+    cur: usize,
+    #[expect(dead_code, reason = "held so the work vector's lifetime is visibly tied to the bind groups that use it")]
+    w: GpuBuffer<f32>,
+    coef: GpuBuffer<f32>,
+    y: GpuBuffer<f32>,
+    /// Per orientation (current basis index): matvec per block, project, orthogonalise, normalise,
+    /// restart (current → other).
+    bg_matvec: [Vec<wgpu::BindGroup>; 2],
+    bg_project: [wgpu::BindGroup; 2],
+    bg_orth: [wgpu::BindGroup; 2],
+    bg_norm: [wgpu::BindGroup; 2],
+    bg_restart: [wgpu::BindGroup; 2],
+}
+
+/// The GPU backend (see the module doc).
+pub struct GpuDevice {
+    ctx: Arc<GpuContext>,
+    arena: ParamArena,
+    reader: Reader,
+    max_block_rows: Option<usize>,
+    n: usize,
+    blocks: Vec<Block>,
+    vec_in: Option<GpuBuffer<f32>>,
+    vec_out: Option<GpuBuffer<f32>>,
+    bg_matvec: Vec<wgpu::BindGroup>,
+    bg_normalise: Vec<wgpu::BindGroup>,
+    krylov: Option<Krylov>,
+}
+
+impl GpuDevice {
+    /// A device on `ctx` (pipelines come from the context; buffers are allocated per matrix).
+    pub fn new(ctx: Arc<GpuContext>) -> Self {
+        let arena = ParamArena::new(&ctx, ARENA_SLOTS);
+        GpuDevice {
+            ctx,
+            arena,
+            reader: Reader::default(),
+            max_block_rows: None,
+            n: 0,
+            blocks: Vec::new(),
+            vec_in: None,
+            vec_out: None,
+            bg_matvec: Vec::new(),
+            bg_normalise: Vec::new(),
+            krylov: None,
+        }
+    }
+
+    /// Caps the rows per matrix block below what the limits allow (tests use it to exercise the block
+    /// split at small N).
+    pub fn with_max_block_rows(mut self, rows: usize) -> Self {
+        self.max_block_rows = Some(rows.max(1));
+        self
+    }
+
+    /// Number of row blocks of the current matrix.
+    pub fn blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The context.
+    pub fn context(&self) -> &Arc<GpuContext> {
+        &self.ctx
+    }
+
+    fn rows_per_block(&self, n: usize) -> Result<usize> {
+        let row_bytes = 4 * n as u64;
+        let limit = self.ctx.limits.max_storage_buffer_binding_size.min(self.ctx.limits.max_buffer_size);
+        let by_limit = (limit / row_bytes) as usize;
+        if by_limit == 0 {
+            return Err(Error::TooLarge { n, needed: row_bytes, limit, what: "one f32 row; max storage binding" });
+        }
+        Ok(by_limit.min(65535).min(self.max_block_rows.unwrap_or(usize::MAX)).min(n))
+    }
+
+    fn encoder(&self) -> wgpu::CommandEncoder {
+        self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("netmatch") })
+    }
+
+}
+
+impl Device for GpuDevice {
+    fn kind(&self) -> &'static str {
+        "gpu"
+    }
+    fn adapter(&self) -> String {
+        self.ctx.describe()
+    }
+    fn n(&self) -> usize {
+        self.n
+    }
+
+    fn build_kernel(&mut self, geom: &GeometryF32, eps: Option<f64>) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let n = geom.n;
+        if n > u32::MAX as usize / 2 {
+            return Err(Error::TooLarge { n, needed: n as u64, limit: u32::MAX as u64, what: "N (32-bit indices)" });
+        }
+        // Drop the previous matrix first so its memory is free for the new one.
+        self.blocks.clear();
+        self.krylov = None;
+        self.n = 0;
+        let per = self.rows_per_block(n)?;
+        let total = 4 * (n as u64) * (n as u64);
+        let mut blocks = Vec::new();
+        let mut row0 = 0;
+        while row0 < n {
+            let rows = per.min(n - row0);
+            let buf = GpuBuffer::<f32>::zeroed(&ctx, "matrix block", rows * n).map_err(|e| match e {
+                Error::Gpu(m) => Error::Gpu(format!("dense matrix for N = {n} needs {total} bytes in all: {m}")),
+                other => other,
+            })?;
+            blocks.push(Block { row0, rows, buf });
+            row0 += rows;
+        }
+        let obs = GpuBuffer::from_slice(&ctx, "obs", &geom.obs)?;
+        let factors = GpuBuffer::from_slice(&ctx, "factors", &geom.factors)?;
+        let vec_in = GpuBuffer::<f32>::zeroed(&ctx, "vec in", n)?;
+        let vec_out = GpuBuffer::<f32>::zeroed(&ctx, "vec out", n)?;
+        self.bg_matvec = blocks
+            .iter()
+            .map(|b| bind(&ctx, "matvec", &self.arena, &[b.buf.binding(), vec_in.binding(), vec_out.binding()]))
+            .collect();
+        self.bg_normalise =
+            blocks.iter().map(|b| bind(&ctx, "normalise", &self.arena, &[vec_in.binding(), b.buf.binding()])).collect();
+        let bg_kernel: Vec<_> = blocks
+            .iter()
+            .map(|b| bind(&ctx, "kernel", &self.arena, &[obs.binding(), factors.binding(), b.buf.binding()]))
+            .collect();
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("kernel"), timestamp_writes: None });
+            for (b, bg) in blocks.iter().zip(&bg_kernel) {
+                let p = kernel::KernelParams {
+                    n: n as u32,
+                    dim: geom.dim as u32,
+                    rank: geom.rank as u32,
+                    row0: b.row0 as u32,
+                    rows: b.rows as u32,
+                    write_distance: u32::from(eps.is_none()),
+                    inv_eps: eps.map(|e| (1.0 / e) as f32).unwrap_or(0.0),
+                    _pad: 0,
+                };
+                kernel::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+            }
+        }
+        self.arena.upload(&ctx);
+        ctx.queue.submit(Some(enc.finish()));
+        ctx.wait()?;
+        self.blocks = blocks;
+        self.vec_in = Some(vec_in);
+        self.vec_out = Some(vec_out);
+        self.n = n;
+        Ok(())
+    }
+
+    fn read_rows(&mut self, row0: usize, rows: usize) -> Result<Vec<f32>> {
+        let n = self.n;
+        if row0 + rows > n {
+            return Err(Error::Shape(format!("rows {row0}..{} outside N = {n}", row0 + rows)));
+        }
+        let mut out = Vec::with_capacity(rows * n);
+        for b in &self.blocks {
+            let lo = row0.max(b.row0);
+            let hi = (row0 + rows).min(b.row0 + b.rows);
+            if lo >= hi {
+                continue;
+            }
+            let enc = self.encoder();
+            out.extend(self.reader.finish::<f32>(&self.ctx, enc, &b.buf.buffer, (lo - b.row0) * n, (hi - lo) * n)?);
+        }
+        Ok(out)
+    }
+
+    fn matvec(&mut self, x: &[f32]) -> Result<Vec<f32>> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let (vin, vout) = match (&self.vec_in, &self.vec_out) {
+            (Some(a), Some(b)) if x.len() == n => (a, b),
+            _ => return Err(Error::Shape(format!("matvec: vector of length {} for N = {n}", x.len()))),
+        };
+        vin.write(&ctx, 0, x);
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matvec"), timestamp_writes: None });
+            for (b, bg) in self.blocks.iter().zip(&self.bg_matvec) {
+                let p = matvec::MatvecParams { n: n as u32, rows: b.rows as u32, row0: b.row0 as u32, x_off: 0, y_off: 0, _pad: [0; 3] };
+                matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+            }
+        }
+        self.arena.upload(&ctx);
+        self.reader.finish(&ctx, enc, &vout.buffer, 0, n)
+    }
+
+    fn normalise(&mut self, w: &[f32]) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let vin = match &self.vec_in {
+            Some(v) if w.len() == n => v,
+            _ => return Err(Error::Shape(format!("normalise: vector of length {} for N = {n}", w.len()))),
+        };
+        vin.write(&ctx, 0, w);
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("normalise"), timestamp_writes: None });
+            for (b, bg) in self.blocks.iter().zip(&self.bg_normalise) {
+                let p = normalise::NormaliseParams { n: n as u32, rows: b.rows as u32, row0: b.row0 as u32, _pad: [0; 5] };
+                normalise::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+            }
+        }
+        self.arena.upload(&ctx);
+        ctx.queue.submit(Some(enc.finish()));
+        ctx.wait()
+    }
+
+    fn krylov_begin(&mut self, m: usize, start: &[f32]) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        if start.len() != n || n == 0 {
+            return Err(Error::Shape(format!("krylov start of length {} for N = {n}", start.len())));
+        }
+        self.krylov = None;
+        let basis_bytes = 4 * ((m + 1) * n) as u64;
+        if basis_bytes > ctx.limits.max_storage_buffer_binding_size {
+            return Err(Error::TooLarge { n, needed: basis_bytes, limit: ctx.limits.max_storage_buffer_binding_size, what: "Krylov basis of m+1 columns" });
+        }
+        let basis = [GpuBuffer::<f32>::zeroed(&ctx, "basis a", (m + 1) * n)?, GpuBuffer::<f32>::zeroed(&ctx, "basis b", (m + 1) * n)?];
+        let w = GpuBuffer::from_slice(&ctx, "w", start)?;
+        let coef = GpuBuffer::<f32>::zeroed(&ctx, "coef", (m + 1) * m + m + 1)?;
+        let y = GpuBuffer::<f32>::zeroed(&ctx, "ritz rotation", m * m)?;
+        let a = &self.arena;
+        let mk = |cur: usize| {
+            let v = &basis[cur];
+            let other = &basis[1 - cur];
+            (
+                self.blocks.iter().map(|b| bind(&ctx, "matvec", a, &[b.buf.binding(), v.binding(), w.binding()])).collect::<Vec<_>>(),
+                bind(&ctx, "lanczos_project", a, &[v.binding(), w.binding(), coef.binding()]),
+                bind(&ctx, "lanczos_orthogonalise", a, &[v.binding(), coef.binding(), w.binding()]),
+                bind(&ctx, "lanczos_normalise", a, &[w.binding(), coef.binding(), v.binding()]),
+                bind(&ctx, "lanczos_restart", a, &[v.binding(), y.binding(), other.binding()]),
+            )
+        };
+        let (m0, p0, o0, n0, r0) = mk(0);
+        let (m1, p1, o1, n1, r1) = mk(1);
+        let k = Krylov {
+            m,
+            basis,
+            cur: 0,
+            w,
+            coef,
+            y,
+            bg_matvec: [m0, m1],
+            bg_project: [p0, p1],
+            bg_orth: [o0, o1],
+            bg_norm: [n0, n1],
+            bg_restart: [r0, r1],
+        };
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("krylov begin"), timestamp_writes: None });
+            let p = StepParams { n: n as u32, dst: 0, flag: 0, ..Default::default() };
+            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[0], Op::Normalise, p)?;
+        }
+        self.arena.upload(&ctx);
+        ctx.queue.submit(Some(enc.finish()));
+        ctx.wait()?;
+        self.krylov = Some(k);
+        Ok(())
+    }
+
+    fn krylov_expand(&mut self, from: usize, to: usize) -> Result<Vec<f32>> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
+        let m = k.m;
+        if to > m || from > to {
+            return Err(Error::Eigen(format!("expand {from}..{to} outside basis of {m} columns")));
+        }
+        let cur = k.cur;
+        let tmp = ((m + 1) * m) as u32;
+        let per_step = self.blocks.len() + 5;
+        let steps_per_submit = (ARENA_SLOTS / per_step).max(1);
+        let mut j = from;
+        let mut enc = self.encoder();
+        // All steps of the cycle are recorded without a read-back; when the parameter arena cannot hold
+        // them all, the cycle is split over several submits (still no synchronisation in between).
+        loop {
+            let end = (j + steps_per_submit).min(to);
+            self.arena.clear();
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("lanczos cycle"), timestamp_writes: None });
+                for step in j..end {
+                    for (b, bg) in self.blocks.iter().zip(&k.bg_matvec[cur]) {
+                        let p = matvec::MatvecParams {
+                            n: n as u32,
+                            rows: b.rows as u32,
+                            row0: b.row0 as u32,
+                            x_off: (step * n) as u32,
+                            y_off: 0,
+                            _pad: [0; 3],
+                        };
+                        matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                    }
+                    let base = StepParams {
+                        n: n as u32,
+                        ncols: step as u32 + 1,
+                        hcol: (step * (m + 1)) as u32,
+                        tmp,
+                        m: m as u32,
+                        ..Default::default()
+                    };
+                    // CGS2: project, subtract, project again (accumulating into H), subtract again.
+                    for pass_no in 0..2u32 {
+                        let p = StepParams { flag: pass_no, ..base };
+                        lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_project[cur], Op::Project, p)?;
+                        lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_orth[cur], Op::Orthogonalise, p)?;
+                    }
+                    let p = StepParams { hcol: (step * (m + 1) + step + 1) as u32, flag: 1, dst: ((step + 1) * n) as u32, ..base };
+                    lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[cur], Op::Normalise, p)?;
+                }
+            }
+            self.arena.upload(&ctx);
+            j = end;
+            if j >= to {
+                break;
+            }
+            ctx.queue.submit(Some(enc.finish()));
+            enc = self.encoder();
+        }
+        self.reader.finish(&ctx, enc, &k.coef.buffer, 0, (m + 1) * m)
+    }
+
+    fn krylov_restart(&mut self, y: &[f32], kk: usize) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
+        let (m, cur) = (k.m, k.cur);
+        if y.len() != m * kk || kk >= m + 1 {
+            return Err(Error::Eigen(format!("restart with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
+        }
+        k.y.write(&ctx, 0, y);
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("restart"), timestamp_writes: None });
+            let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 1, ..Default::default() };
+            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_restart[cur], Op::Restart, p)?;
+        }
+        self.arena.upload(&ctx);
+        ctx.queue.submit(Some(enc.finish()));
+        if let Some(k) = self.krylov.as_mut() {
+            k.cur = 1 - cur;
+        }
+        ctx.check()
+    }
+
+    fn krylov_vectors(&mut self, y: &[f32], kk: usize) -> Result<Vec<f32>> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
+        let (m, cur) = (k.m, k.cur);
+        if y.len() != m * kk || kk > m {
+            return Err(Error::Eigen(format!("Ritz vectors with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
+        }
+        k.y.write(&ctx, 0, y);
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ritz vectors"), timestamp_writes: None });
+            let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 0, ..Default::default() };
+            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_restart[cur], Op::Restart, p)?;
+        }
+        self.arena.upload(&ctx);
+        self.reader.finish(&ctx, enc, &k.basis[1 - cur].buffer, 0, kk * n)
+    }
+}

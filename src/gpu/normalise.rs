@@ -1,0 +1,35 @@
+//! GPU stage `normalise` (shaders/normalise.wgsl): A_ij ← w_i A_ij w_j for one row block. CPU twin:
+//! [`crate::cpu::normalise::normalise`].
+
+use super::buffers::ParamArena;
+use super::context::GpuContext;
+use crate::error::Result;
+
+/// Uniform parameters of `normalise.wgsl` — keep in sync with `struct Params` there.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct NormaliseParams {
+    /// N.
+    pub n: u32,
+    /// Rows in this block.
+    pub rows: u32,
+    /// First row of the block.
+    pub row0: u32,
+    /// Padding to 32 bytes.
+    pub _pad: [u32; 5],
+}
+
+/// Encodes the scaling of one block into `pass`.
+pub fn encode(
+    ctx: &GpuContext,
+    pass: &mut wgpu::ComputePass<'_>,
+    arena: &mut ParamArena,
+    bind_group: &wgpu::BindGroup,
+    params: NormaliseParams,
+) -> Result<()> {
+    let off = arena.push(&params)?;
+    pass.set_pipeline(&ctx.pipelines.get("normalise").pipeline);
+    pass.set_bind_group(0, bind_group, &[off]);
+    pass.dispatch_workgroups(params.n.div_ceil(256), params.rows, 1);
+    Ok(())
+}

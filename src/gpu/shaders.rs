@@ -1,0 +1,18 @@
+//! The shader registry: every `shaders/*.wgsl` file, embedded at compile time under the name of its
+//! Rust stage and CPU twin. Tests validate each entry with naga.
+
+/// (name, WGSL source) for every kernel. One kernel per file, entry point `main`.
+pub const SHADERS: &[(&str, &str)] = &[
+    ("kernel", include_str!("../../shaders/kernel.wgsl")),
+    ("matvec", include_str!("../../shaders/matvec.wgsl")),
+    ("normalise", include_str!("../../shaders/normalise.wgsl")),
+    ("lanczos_project", include_str!("../../shaders/lanczos_project.wgsl")),
+    ("lanczos_orthogonalise", include_str!("../../shaders/lanczos_orthogonalise.wgsl")),
+    ("lanczos_normalise", include_str!("../../shaders/lanczos_normalise.wgsl")),
+    ("lanczos_restart", include_str!("../../shaders/lanczos_restart.wgsl")),
+];
+
+/// The WGSL source of `name`.
+pub fn source(name: &str) -> Option<&'static str> {
+    SHADERS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
