@@ -31,8 +31,12 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input .npz with `obs` (N×D) and `bursts` (N×M×D) or `jacobians` (N×D×d); optional `sigma`, `inputs`.
-    #[arg(long)]
-    pub input: PathBuf,
+    #[arg(long, required_unless_present = "synthetic", conflicts_with = "synthetic")]
+    pub input: Option<PathBuf>,
+    /// Built-in seeded data instead of a file: `mushroom` (datafold's tutorial case: N = 2500, M = 100,
+    /// σ = 0.01 on the unit square) or `circle` (N = 1000 points on a circle in R³, Jacobians).
+    #[arg(long, value_parser = ["mushroom", "circle"])]
+    pub synthetic: Option<String>,
     /// Output .npz: `eigenvalues` (k+1), `coords` (N×(k+1)), `eps`.
     #[arg(long)]
     pub out: PathBuf,
@@ -40,10 +44,10 @@ pub struct EmbedArgs {
     #[arg(long, default_value_t = 10)]
     pub k: usize,
     /// Kernel bandwidth: auto (Singer's log-log slope), median, or a positive number (K = exp(−d²/ε)).
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub eps: String,
     /// α of the α-normalisation, in [0, 1] (1 = Laplace–Beltrami).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     pub alpha: f64,
     /// Rank r of the local pseudo-inverse (the intrinsic dimension); estimated when absent.
     #[arg(long)]

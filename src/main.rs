@@ -68,7 +68,11 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
     if a.k == 0 {
         return Err(Error::param("k", "must be at least 1"));
     }
-    let data = npz::read_observations(&a.input)?;
+    let data = match (&a.input, a.synthetic.as_deref()) {
+        (Some(path), _) => npz::read_observations(path)?,
+        (None, Some("circle")) => netmatch::data::synthetic::circle(1000, 3, a.seed)?,
+        (None, _) => netmatch::data::synthetic::mushroom_square(2500, 100, 0.01, a.seed)?,
+    };
     let mut params = EmbedParams { k: a.k, eps, alpha: a.alpha, tol: a.tol, max_matvecs: a.max_matvecs, seed: a.seed, ..Default::default() };
     params.covariance.rank = a.rank;
     let (mut dev, note) = open(backend)?;
@@ -86,6 +90,9 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
     }
     let converged = e.info.converged;
     if converged || a.allow_unconverged {
+        if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
         let coords = e.coords.clone();
         let values = ndarray::Array1::from(e.eigenvalues.clone());
         npz::write_atomic(&a.out, |w| {

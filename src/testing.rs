@@ -75,3 +75,72 @@ pub fn gpu_for_test() -> Option<Arc<GpuContext>> {
         }
     }
 }
+
+/// Pearson correlation of two equally long series.
+pub fn corr(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+fn standardise(v: &[f64]) -> Vec<f64> {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
+    v.iter().map(|x| (x - m) / s).collect()
+}
+
+/// Aligns the pair (p1, p2) to the targets (t1, t2) by the best 2×2 orthogonal map (rotation or
+/// reflection, orthogonal Procrustes on standardised series) and returns |corr| of each aligned column
+/// with its target. Used where two eigenvalues (nearly) coincide and only their span is defined.
+pub fn procrustes_corr_2x2(p1: &[f64], p2: &[f64], t1: &[f64], t2: &[f64]) -> [f64; 2] {
+    let (p1, p2, t1, t2) = (standardise(p1), standardise(p2), standardise(t1), standardise(t2));
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    // M = Pᵀ T; maximise tr(Qᵀ M) over rotations and reflections in closed form.
+    let m = [[dot(&p1, &t1), dot(&p1, &t2)], [dot(&p2, &t1), dot(&p2, &t2)]];
+    let mut best = (f64::MIN, [[1.0, 0.0], [0.0, 1.0]]);
+    for reflect in [1.0, -1.0] {
+        // Q = [[c, −r s], [s, r c]] (r = ±1); tr(QᵀM) = c(M00 + r M11) + s(M10 − r M01).
+        let th = (m[1][0] - reflect * m[0][1]).atan2(m[0][0] + reflect * m[1][1]);
+        let (s, c) = th.sin_cos();
+        let q = [[c, -reflect * s], [s, reflect * c]];
+        let tr = q[0][0] * m[0][0] + q[1][0] * m[1][0] + q[0][1] * m[0][1] + q[1][1] * m[1][1];
+        if tr > best.0 {
+            best = (tr, q);
+        }
+    }
+    let q = best.1;
+    let a1: Vec<f64> = p1.iter().zip(&p2).map(|(x, y)| x * q[0][0] + y * q[1][0]).collect();
+    let a2: Vec<f64> = p1.iter().zip(&p2).map(|(x, y)| x * q[0][1] + y * q[1][1]).collect();
+    [corr(&a1, &t1).abs(), corr(&a2, &t2).abs()]
+}
+
+/// The datafold tutorial case (x uniform on [0,1]², o = (x₁ + x₂³, x₂ − x₁³), N = 2500, M = 100,
+/// σ = 0.01, ε auto) embedded on `dev`; returns |corr| of (ψ₁, ψ₂) with (cos πx₁, cos πx₂) after the
+/// 2×2 orthogonal alignment (the two share an eigenvalue on the square).
+pub fn datafold_case(dev: &mut dyn crate::backend::Device) -> Result<[f64; 2], String> {
+    let data = crate::data::synthetic::mushroom_square(2500, 100, 0.01, 42).map_err(|e| e.to_string())?;
+    let params = crate::embed::EmbedParams { k: 4, ..Default::default() };
+    let e = crate::embed::embed(&data, &params, dev).map_err(|e| e.to_string())?;
+    if !e.info.converged || e.rank != 2 {
+        return Err(format!("converged {}, rank {}", e.info.converged, e.rank));
+    }
+    let x = data.inputs.as_ref().ok_or("no inputs")?;
+    let t1: Vec<f64> = x.column(0).iter().map(|v| (std::f64::consts::PI * v).cos()).collect();
+    let t2: Vec<f64> = x.column(1).iter().map(|v| (std::f64::consts::PI * v).cos()).collect();
+    let c = procrustes_corr_2x2(&e.coords.column(1).to_vec(), &e.coords.column(2).to_vec(), &t1, &t2);
+    println!(
+        "    datafold case on {}: eps {:.3e} (implied dimension {:.2}), eigenvalues {:.5?}, |corr| {c:.4?}",
+        e.backend,
+        e.eps.eps,
+        e.eps.dimension.unwrap_or(f64::NAN),
+        e.eigenvalues
+    );
+    Ok(c)
+}

@@ -1,0 +1,287 @@
+//! CPU-side tests of the engine core: shaders validate, uniform layouts match, local geometry, ε
+//! selection, the CPU Lanczos twin against float64, the datafold reference case, and the CLI's handling
+//! of bad input. GPU tests live in tests/gpu.rs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use netmatch::backend::Device;
+use netmatch::covariance::{local_geometry, spectral_rank};
+use netmatch::cpu::{reference, CpuDevice};
+use netmatch::data::{npz, synthetic, LocalSource, Observations};
+use netmatch::kernel::{choose_epsilon, normalise, EpsilonRule, GeometryF32};
+use netmatch::lanczos::{lanczos, LanczosParams};
+use netmatch::testing::assert_close;
+
+#[test]
+fn every_shader_validates_with_naga() {
+    for (name, src) in netmatch::gpu::shaders::SHADERS {
+        let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}.wgsl: {}", e.emit_to_string(src)));
+        let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+        v.validate(&module).unwrap_or_else(|e| panic!("{name}.wgsl does not validate: {e:?}"));
+        let entries: Vec<_> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(entries, ["main"], "{name}.wgsl must have one entry point `main`");
+        // Same name as its Rust stage: a pipeline declaration exists for it.
+        assert!(netmatch::gpu::pipelines::DECLS.iter().any(|d| d.name == *name), "{name} has no pipeline declaration");
+    }
+    // And every .wgsl file on disk is registered.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    for f in std::fs::read_dir(dir).unwrap() {
+        let p = f.unwrap().path();
+        let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+        assert!(netmatch::gpu::shaders::source(&stem).is_some(), "{} is not in the shader registry", p.display());
+    }
+}
+
+/// The Rust uniform structs match the WGSL `Params` structs: same size, same member offsets.
+#[test]
+fn uniform_layouts_match_wgsl() {
+    use netmatch::gpu::{kernel::KernelParams, lanczos::StepParams, matvec::MatvecParams, normalise::NormaliseParams};
+    let rust: &[(&str, usize, &[usize])] = &[
+        ("kernel", std::mem::size_of::<KernelParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("matvec", std::mem::size_of::<MatvecParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("normalise", std::mem::size_of::<NormaliseParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("lanczos_project", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("lanczos_orthogonalise", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("lanczos_normalise", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("lanczos_restart", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+    ];
+    // Rust-side field offsets of the named structs.
+    assert_eq!(std::mem::offset_of!(KernelParams, inv_eps), 24);
+    assert_eq!(std::mem::offset_of!(KernelParams, write_distance), 20);
+    assert_eq!(std::mem::offset_of!(MatvecParams, y_off), 16);
+    assert_eq!(std::mem::offset_of!(StepParams, k), 28);
+    assert_eq!(std::mem::offset_of!(StepParams, dst), 20);
+    for (name, size, offsets) in rust {
+        let src = netmatch::gpu::shaders::source(name).unwrap();
+        let module = naga::front::wgsl::parse_str(src).unwrap();
+        let mut layouter = naga::proc::Layouter::default();
+        layouter.update(module.to_ctx()).unwrap();
+        let (handle, ty) = module.types.iter().find(|(_, t)| t.name.as_deref() == Some("Params")).expect("struct Params");
+        let members = match &ty.inner {
+            naga::TypeInner::Struct { members, span } => {
+                assert_eq!(*span as usize, *size, "{name}: WGSL Params is {span} bytes, Rust {size}");
+                members
+            }
+            _ => panic!("{name}: Params is not a struct"),
+        };
+        let wgsl_offsets: Vec<usize> = members.iter().map(|m| m.offset as usize).collect();
+        assert_eq!(&wgsl_offsets, offsets, "{name}: member offsets");
+        assert_eq!(layouter[handle].size as usize, netmatch::gpu::pipelines::PARAMS_SIZE as usize);
+    }
+}
+
+#[test]
+fn rank_rule_keeps_genuine_directions_and_drops_curvature() {
+    // Two genuine directions (anisotropic), then curvature, then rounding noise.
+    assert_eq!(spectral_rank(&[1.0, 0.1, 1e-5, 1e-6, 1e-14], 1e-8, 1e3), 2);
+    // Full rank, anisotropic: the gap to the noise floor decides.
+    assert_eq!(spectral_rank(&[1.0, 0.05], 1e-8, 1e3), 2);
+    assert_eq!(spectral_rank(&[1.0, 1e-5, 1e-9], 1e-8, 1e3), 1);
+    assert_eq!(spectral_rank(&[0.0, 0.0], 1e-8, 1e3), 0);
+}
+
+#[test]
+fn bursts_and_jacobians_give_the_same_geometry() {
+    // Circle observed in R^3: bursts of the angle vs the exact Jacobian.
+    let jac = synthetic::circle(64, 3, 4).unwrap();
+    let LocalSource::Jacobians(j) = &jac.local else { unreachable!() };
+    let sigma = 1e-3;
+    let mut rng = netmatch::rng::Rng::new(5);
+    let inputs = jac.inputs.clone().unwrap();
+    let m = 400;
+    let mut bursts = ndarray::Array3::zeros((64, m, 3));
+    for i in 0..64 {
+        for a in 0..m {
+            let t = inputs[[i, 0]] + sigma * rng.normal();
+            // o(t) = cos t · a + sin t · b, recovered from o(θ) and J(θ) by rotation.
+            let (c0, s0) = (inputs[[i, 0]].cos(), inputs[[i, 0]].sin());
+            for c in 0..3 {
+                let av = c0 * jac.obs[[i, c]] - s0 * j[[i, c, 0]];
+                let bv = s0 * jac.obs[[i, c]] + c0 * j[[i, c, 0]];
+                bursts[[i, a, c]] = t.cos() * av + t.sin() * bv;
+            }
+        }
+    }
+    let b = Observations::new(jac.obs.clone(), LocalSource::Bursts(bursts), sigma, None).unwrap();
+    let gj = local_geometry(&jac, &Default::default()).unwrap();
+    let gb = local_geometry(&b, &Default::default()).unwrap();
+    assert_eq!((gj.rank, gb.rank), (1, 1));
+    // Compare C⁺ = U Uᵀ (sign-invariant) — finite bursts of M = 400 leave ~1/sqrt(M) sampling error.
+    for i in 0..64 {
+        let pj: Vec<f64> = (0..9).map(|e| gj.factor(i)[e / 3] * gj.factor(i)[e % 3]).collect();
+        let pb: Vec<f64> = (0..9).map(|e| gb.factor(i)[e / 3] * gb.factor(i)[e % 3]).collect();
+        assert_close(&format!("C+ point {i}"), &pb, &pj, 0.2, 0.2);
+    }
+}
+
+#[test]
+fn auto_epsilon_reports_dimension_two_on_the_square() {
+    let data = synthetic::mushroom_square(2500, 16, 0.01, 3).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let e = choose_epsilon(&g, EpsilonRule::Auto, 0).unwrap();
+    let d = e.dimension.unwrap();
+    assert!((1.5..=2.6).contains(&d), "implied dimension {d} (eps {})", e.eps);
+    let m = choose_epsilon(&g, EpsilonRule::Median, 0).unwrap();
+    assert!(m.eps > 0.0);
+}
+
+/// CPU Lanczos twin against the float64 dense reference at N = 2000.
+#[test]
+fn cpu_lanczos_matches_f64_reference() {
+    let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let reference = reference::embed(&g, 0.01, 1.0, 10).unwrap();
+    let mut cpu = CpuDevice::new();
+    cpu.build_kernel(&GeometryF32::from(&g), Some(0.01)).unwrap();
+    normalise(&mut cpu, 1.0).unwrap();
+    let e = lanczos(&mut cpu, &LanczosParams { nev: 10, ..Default::default() }).unwrap();
+    assert!(e.info.converged);
+    assert_close("cpu eigenvalues", &e.values, &reference.values, 0.0, 1e-5);
+    for c in 0..10 {
+        let dot: f64 = e.vectors[c * 2000..(c + 1) * 2000].iter().zip(&reference.vectors[c * 2000..(c + 1) * 2000]).map(|(a, b)| a * b).sum();
+        assert!(dot.abs() > 1.0 - 1e-4, "vector {c}: {dot}");
+    }
+}
+
+/// An exhausted matvec budget is reported, not hidden.
+#[test]
+fn unconverged_solve_reports_itself() {
+    let data = synthetic::bursts_2d(500, 16, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let mut cpu = CpuDevice::new();
+    cpu.build_kernel(&GeometryF32::from(&g), Some(0.002)).unwrap();
+    normalise(&mut cpu, 1.0).unwrap();
+    let e = lanczos(&mut cpu, &LanczosParams { nev: 11, basis: Some(24), max_matvecs: Some(30), tol: 1e-9, ..Default::default() }).unwrap();
+    assert!(!e.info.converged);
+    assert!(e.info.matvecs <= 30 + 24, "{:?}", e.info);
+}
+
+/// The datafold tutorial case on the CPU path: ψ₁, ψ₂ span cos(πx₁), cos(πx₂).
+#[test]
+fn datafold_mushroom_case_cpu() {
+    let c = netmatch::testing::datafold_case(&mut CpuDevice::new()).unwrap();
+    assert!(c[0] >= 0.98 && c[1] >= 0.98, "|corr| after 2×2 alignment: {c:?}");
+}
+
+// ---- CLI: bad input gives a clear error, a non-zero exit, and no output file -----------------------
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_netmatch"))
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("netmatch-test-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run_embed(input: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let o = bin()
+        .args(["embed", "--backend", "cpu", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+fn write_npz(path: &Path, arrays: &[(&str, ndarray::ArrayD<f64>)]) {
+    npz::write_atomic(path, |w| {
+        for (k, a) in arrays {
+            w.add_array(*k, a)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn cli_embed_writes_outputs_and_summary() {
+    let d = tmpdir("ok");
+    let input = d.join("in.npz");
+    npz::write_observations(&input, &synthetic::mushroom_square(300, 16, 0.01, 1).unwrap()).unwrap();
+    let out = d.join("out.npz");
+    let (code, stdout, stderr) = run_embed(&input, &out, &["--k", "4"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["backend"], "cpu");
+    assert!(v["eps"].as_f64().unwrap() > 0.0);
+    let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let ev: ndarray::Array1<f64> = r.by_name("eigenvalues").unwrap();
+    let coords: ndarray::Array2<f64> = r.by_name("coords").unwrap();
+    assert_eq!(ev.len(), 5);
+    assert_eq!(coords.dim(), (300, 5));
+    assert!((ev[0] - 1.0).abs() < 1e-5, "λ₀ = {}", ev[0]);
+    assert!(ev.windows(2).into_iter().all(|w| w[0] >= w[1]));
+}
+
+#[test]
+fn cli_rejects_bad_input_cleanly() {
+    let d = tmpdir("bad");
+    let out = d.join("out.npz");
+    let good = synthetic::mushroom_square(40, 4, 0.01, 1).unwrap();
+    let LocalSource::Bursts(b) = &good.local else { unreachable!() };
+    let obs = good.obs.clone().into_dyn();
+    let bursts = b.clone().into_dyn();
+
+    let mut nan_obs = good.obs.clone();
+    nan_obs[[3, 1]] = f64::NAN;
+    let cases: Vec<(&str, Vec<(&str, ndarray::ArrayD<f64>)>, Vec<&str>, &str)> = vec![
+        ("nan", vec![("obs", nan_obs.into_dyn()), ("bursts", bursts.clone())], vec![], "non-finite value in `obs`"),
+        ("missing", vec![("obs", obs.clone())], vec![], "missing key `bursts` or `jacobians`"),
+        ("shape", vec![("obs", obs.clone()), ("bursts", b.slice(ndarray::s![..30, .., ..]).to_owned().into_dyn())], vec![], "to match `obs`"),
+        ("m1", vec![("obs", obs.clone()), ("bursts", b.slice(ndarray::s![.., ..1, ..]).to_owned().into_dyn())], vec![], "M ≥ 2"),
+        ("small", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--k", "39"], "N ≥ k+2"),
+        ("eps", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--eps", "-1"], "invalid parameter `eps`"),
+        ("eps0", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--eps", "0"], "invalid parameter `eps`"),
+        ("alpha", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--alpha", "1.5"], "invalid parameter `alpha`"),
+        ("rank", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--rank", "3"], "invalid parameter `rank`"),
+    ];
+    for (tag, arrays, extra, expect) in cases {
+        let input = d.join(format!("{tag}.npz"));
+        write_npz(&input, &arrays);
+        let (code, _, stderr) = run_embed(&input, &out, &extra);
+        assert_ne!(code, 0, "{tag}: should fail");
+        assert!(stderr.contains(expect), "{tag}: stderr `{stderr}` lacks `{expect}`");
+        assert!(!stderr.contains("panicked"), "{tag}: panicked: {stderr}");
+        assert!(!out.exists(), "{tag}: output left behind");
+    }
+    // Unreadable and non-npz files.
+    let (code, _, stderr) = run_embed(&d.join("nope.npz"), &out, &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("nope.npz"), "{stderr}");
+    let junk = d.join("junk.npz");
+    std::fs::write(&junk, b"not a zip").unwrap();
+    let (code, _, stderr) = run_embed(&junk, &out, &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("not a readable .npz"), "{stderr}");
+    // A constant network: every burst has zero covariance.
+    let flat = ndarray::Array3::<f64>::from_elem((40, 4, 2), 0.5).into_dyn();
+    let input = d.join("flat.npz");
+    write_npz(&input, &[("obs", ndarray::Array2::<f64>::from_elem((40, 2), 0.5).into_dyn()), ("bursts", flat)]);
+    let (code, _, stderr) = run_embed(&input, &out, &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("zero covariance"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn cli_unconverged_exits_nonzero_unless_allowed() {
+    let d = tmpdir("unconv");
+    let input = d.join("in.npz");
+    npz::write_observations(&input, &synthetic::mushroom_square(400, 8, 0.01, 2).unwrap()).unwrap();
+    let out = d.join("out.npz");
+    let (code, stdout, stderr) = run_embed(&input, &out, &["--max-matvecs", "10", "--tol", "1e-9", "--eps", "0.002"]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("did not converge"), "{stderr}");
+    assert!(stdout.contains("\"converged\":false"));
+    assert!(!out.exists());
+    let (code, _, stderr) = run_embed(&input, &out, &["--max-matvecs", "10", "--tol", "1e-9", "--eps", "0.002", "--allow-unconverged"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.exists());
+}
