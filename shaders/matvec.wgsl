@@ -1,6 +1,8 @@
 // matvec: y[y_off + row0 + r] = sum_j A[r, j] * x[x_off + j] for the rows r of one matrix block.
-// One workgroup per row: 256 invocations stride across the row (coalesced loads) and reduce in
-// workgroup memory. Rows past 65535 go to the y dimension of the dispatch. CPU twin: src/cpu/matvec.rs.
+// A workgroup of 256 invocations takes 8 rows with 32 lanes each: the lanes of a row read consecutive
+// addresses (coalesced on hardware with 32-wide subgroups) and reduce in workgroup memory. Eight rows per
+// workgroup rather than one keeps the workgroup count, and its fixed cost, down (it dominates on
+// software rasterisers). Workgroups past 65535 go to the y dimension. CPU twin: src/cpu/matvec.rs.
 
 // Keep in sync with `MatvecParams` in src/gpu/matvec.rs.
 struct Params {
@@ -14,6 +16,9 @@ struct Params {
     _pad2: u32,
 }
 
+const ROWS_PER_GROUP: u32 = 8u;
+const LANES: u32 = 32u;
+
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
@@ -23,18 +28,22 @@ var<workgroup> partial: array<f32, 256>;
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-    let r = wg.x + wg.y * 65535u;
-    if (r >= p.rows) { return; }   // uniform per workgroup: safe around the barriers below
-    let base = r * p.n;
+    let group = wg.x + wg.y * 65535u;
+    let lane = t % LANES;
+    let r = group * ROWS_PER_GROUP + t / LANES;
     var s = 0.0;
-    for (var j = t; j < p.n; j += 256u) {
-        s += a[base + j] * x[p.x_off + j];
+    // No early return: every invocation must reach the barriers below.
+    if (r < p.rows) {
+        let base = r * p.n;
+        for (var j = lane; j < p.n; j += LANES) {
+            s += a[base + j] * x[p.x_off + j];
+        }
     }
     partial[t] = s;
     workgroupBarrier();
-    for (var w = 128u; w > 0u; w >>= 1u) {
-        if (t < w) { partial[t] += partial[t + w]; }
+    for (var w = LANES / 2u; w > 0u; w >>= 1u) {
+        if (lane < w) { partial[t] += partial[t + w]; }
         workgroupBarrier();
     }
-    if (t == 0u) { y[p.y_off + p.row0 + r] = partial[0]; }
+    if (lane == 0u && r < p.rows) { y[p.y_off + p.row0 + r] = partial[t]; }
 }

@@ -34,6 +34,8 @@ pub fn encode(
     let off = arena.push(&params)?;
     pass.set_pipeline(&ctx.pipelines.get("matvec").pipeline);
     pass.set_bind_group(0, bind_group, &[off]);
-    pass.dispatch_workgroups(params.rows.min(65535), params.rows.div_ceil(65535), 1);
+    // Eight rows per workgroup (matvec.wgsl ROWS_PER_GROUP).
+    let groups = params.rows.div_ceil(8);
+    pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
     Ok(())
 }
