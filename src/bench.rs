@@ -3,16 +3,16 @@
 //! path against the float64 dense reference. Times on a software adapter (lavapipe) show correctness
 //! and relative cost only; absolute GPU figures count on real hardware.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::backend::Device;
 use crate::covariance::local_geometry;
-use crate::cpu::{reference, CpuDevice};
+use crate::cpu::{CpuDevice, reference};
 use crate::data::synthetic;
-use crate::embed::{embed, EmbedParams};
+use crate::embed::{EmbedParams, embed};
 use crate::error::Result;
 use crate::gpu::{GpuContext, GpuDevice};
-use crate::kernel::{choose_epsilon, EpsilonRule};
+use crate::kernel::{EpsilonRule, choose_epsilon};
 
 /// Settings of the embed benchmark.
 #[derive(Clone, Debug)]
@@ -64,8 +64,14 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
         for mut dev in devices {
             eprintln!("[bench] N = {n}: {} path", dev.kind());
             let e = embed(&data, &params, dev.as_mut())?;
-            let stages: serde_json::Map<String, Value> = e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
-            let total: f64 = e.timings.iter().filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve")).map(|(_, t)| t).sum();
+            let stages: serde_json::Map<String, Value> =
+                e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
+            let total: f64 = e
+                .timings
+                .iter()
+                .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                .map(|(_, t)| t)
+                .sum();
             totals.push((dev.kind(), e.timings.clone()));
             paths.insert(
                 dev.kind().to_string(),

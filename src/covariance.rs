@@ -159,7 +159,10 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
         if r == 0 || r > dim || r > MAX_RANK {
             return Err(Error::param(
                 "rank",
-                format!("must lie in 1..={} (observation dimension D = {dim}, kernel limit {MAX_RANK}), got {r}", dim.min(MAX_RANK)),
+                format!(
+                    "must lie in 1..={} (observation dimension D = {dim}, kernel limit {MAX_RANK}), got {r}",
+                    dim.min(MAX_RANK)
+                ),
             ));
         }
     }

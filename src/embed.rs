@@ -9,12 +9,12 @@ use std::time::Instant;
 use ndarray::Array2;
 
 use crate::backend::Device;
-use crate::covariance::{local_geometry, CovarianceParams};
+use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
 use crate::dense::fix_sign;
 use crate::error::{Error, Result};
-use crate::kernel::{check_alpha, choose_epsilon, normalise, EpsilonChoice, EpsilonRule, GeometryF32};
-use crate::lanczos::{lanczos, LanczosInfo, LanczosParams};
+use crate::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
+use crate::lanczos::{LanczosInfo, LanczosParams, lanczos};
 
 /// Parameters of an embedding.
 #[derive(Clone, Debug)]
@@ -33,6 +33,8 @@ pub struct EmbedParams {
     pub max_matvecs: Option<usize>,
     /// Seed for the ε subsample and the start vector.
     pub seed: u64,
+    /// Print each stage (and each Lanczos restart) on stderr as it completes.
+    pub verbose: bool,
 }
 
 impl Default for EmbedParams {
@@ -45,6 +47,7 @@ impl Default for EmbedParams {
             tol: 1e-5,
             max_matvecs: None,
             seed: 0,
+            verbose: false,
         }
     }
 }
@@ -76,7 +79,11 @@ pub struct Embedding {
 pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) -> Result<Embedding> {
     let n = data.n();
     if n < params.k + 2 {
-        return Err(Error::Shape(format!("need N ≥ k+2 = {} points for k = {} coordinates, got N = {n}", params.k + 2, params.k)));
+        return Err(Error::Shape(format!(
+            "need N ≥ k+2 = {} points for k = {} coordinates, got N = {n}",
+            params.k + 2,
+            params.k
+        )));
     }
     if params.k == 0 {
         return Err(Error::param("k", "must be at least 1"));
@@ -84,8 +91,13 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     check_alpha(params.alpha)?;
     let mut timings = Vec::new();
     let mut t = Instant::now();
+    let verbose = params.verbose;
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
-        timings.push((name, t.elapsed().as_secs_f64()));
+        let secs = t.elapsed().as_secs_f64();
+        if verbose {
+            eprintln!("netmatch: {name:<12} {secs:8.3} s");
+        }
+        timings.push((name, secs));
         t = Instant::now();
     };
     let geom = local_geometry(data, &params.covariance)?;
@@ -96,7 +108,14 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     lap("kernel", &mut timings);
     let norm = normalise(dev, params.alpha)?;
     lap("normalise", &mut timings);
-    let lp = LanczosParams { nev: params.k + 1, tol: params.tol, basis: None, max_matvecs: params.max_matvecs, seed: params.seed };
+    let lp = LanczosParams {
+        nev: params.k + 1,
+        tol: params.tol,
+        basis: None,
+        max_matvecs: params.max_matvecs,
+        seed: params.seed,
+        verbose,
+    };
     let eig = lanczos(dev, &lp)?;
     lap("eigensolve", &mut timings);
     let kk = eig.values.len();

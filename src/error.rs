@@ -51,9 +51,7 @@ pub enum Error {
     #[error("GPU unavailable: {0}")]
     NoGpu(String),
     /// A matrix does not fit the adapter's buffer limits.
-    #[error(
-        "kernel matrix for N = {n} needs {needed} bytes ({what}), above the adapter limit of {limit} bytes"
-    )]
+    #[error("kernel matrix for N = {n} needs {needed} bytes ({what}), above the adapter limit of {limit} bytes")]
     TooLarge {
         /// Number of points.
         n: usize,

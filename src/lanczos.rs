@@ -26,11 +26,13 @@ pub struct LanczosParams {
     pub max_matvecs: Option<usize>,
     /// Seed of the start vector.
     pub seed: u64,
+    /// Report each restart cycle on stderr.
+    pub verbose: bool,
 }
 
 impl Default for LanczosParams {
     fn default() -> Self {
-        LanczosParams { nev: 11, tol: 1e-5, basis: None, max_matvecs: None, seed: 0 }
+        LanczosParams { nev: 11, tol: 1e-5, basis: None, max_matvecs: None, seed: 0, verbose: false }
     }
 }
 
@@ -123,6 +125,15 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
         info.residuals = (0..want).map(|i| (beta_m * e.vector(i)[size - 1]).abs()).collect();
         let all = want == nev && info.residuals.iter().all(|&r| r <= params.tol * scale);
         let out_of_budget = info.matvecs + (m - keep) > budget;
+        if params.verbose {
+            let worst = info.residuals.iter().copied().fold(0.0, f64::max) / scale;
+            eprintln!(
+                "netmatch:   lanczos cycle {}: {} matvecs, worst relative residual {worst:.2e} (tol {:.0e})",
+                info.restarts + 1,
+                info.matvecs,
+                params.tol
+            );
+        }
         if all || out_of_budget || size < m {
             info.converged = all;
             let y = ritz_block(&e, size, m, want);

@@ -25,7 +25,7 @@ pub mod lanczos;
 pub mod rng;
 pub mod testing;
 
-pub use backend::{open, BackendChoice, Device};
+pub use backend::{BackendChoice, Device, open};
 pub use data::{LocalSource, Observations};
-pub use embed::{embed, EmbedParams, Embedding};
+pub use embed::{EmbedParams, Embedding, embed};
 pub use error::{Error, Result};

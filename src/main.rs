@@ -6,9 +6,9 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use netmatch::backend::{open, BackendChoice};
+use netmatch::backend::{BackendChoice, open};
 use netmatch::data::npz;
-use netmatch::embed::{embed, EmbedParams};
+use netmatch::embed::{EmbedParams, embed};
 use netmatch::error::{Error, Result};
 use netmatch::kernel::EpsilonRule;
 use serde_json::json;
@@ -34,7 +34,9 @@ fn main() -> ExitCode {
 fn info() -> Result<ExitCode> {
     let adapters = netmatch::gpu::list_adapters();
     if adapters.is_empty() {
-        println!("no GPU adapters found (install a Vulkan driver, e.g. mesa-vulkan-drivers); netmatch will use the CPU");
+        println!(
+            "no GPU adapters found (install a Vulkan driver, e.g. mesa-vulkan-drivers); netmatch will use the CPU"
+        );
     }
     for a in &adapters {
         println!(
@@ -53,7 +55,10 @@ fn info() -> Result<ExitCode> {
         Ok(ctx) => {
             let s = ctx.summary();
             let rows = (s.max_storage_binding.min(s.max_buffer) / 4).isqrt();
-            println!("chosen: {} — a dense f32 N×N matrix fits one binding up to N = {rows}; larger N is split into row blocks", ctx.describe());
+            println!(
+                "chosen: {} — a dense f32 N×N matrix fits one binding up to N = {rows}; larger N is split into row blocks",
+                ctx.describe()
+            );
         }
         Err(e) => println!("chosen: CPU ({e})"),
     }
@@ -73,7 +78,16 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         (None, Some("circle")) => netmatch::data::synthetic::circle(1000, 3, a.seed)?,
         (None, _) => netmatch::data::synthetic::mushroom_square(2500, 100, 0.01, a.seed)?,
     };
-    let mut params = EmbedParams { k: a.k, eps, alpha: a.alpha, tol: a.tol, max_matvecs: a.max_matvecs, seed: a.seed, ..Default::default() };
+    let mut params = EmbedParams {
+        k: a.k,
+        eps,
+        alpha: a.alpha,
+        tol: a.tol,
+        max_matvecs: a.max_matvecs,
+        seed: a.seed,
+        verbose: a.verbose,
+        ..Default::default()
+    };
     params.covariance.rank = a.rank;
     let (mut dev, note) = open(backend)?;
     if let Some(note) = &note {
@@ -83,11 +97,6 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         eprintln!("netmatch: N = {}, D = {}, backend {} ({})", data.n(), data.dim(), dev.kind(), dev.adapter());
     }
     let e = embed(&data, &params, dev.as_mut())?;
-    if a.verbose {
-        for (s, t) in &e.timings {
-            eprintln!("netmatch: {s:<12} {t:8.3} s");
-        }
-    }
     let converged = e.info.converged;
     if converged || a.allow_unconverged {
         if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -102,8 +111,10 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
             Ok(())
         })?;
     }
-    let hist: serde_json::Map<String, serde_json::Value> = e.rank_histogram.iter().map(|(r, c)| (r.to_string(), json!(c))).collect();
-    let stages: serde_json::Map<String, serde_json::Value> = e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
+    let hist: serde_json::Map<String, serde_json::Value> =
+        e.rank_histogram.iter().map(|(r, c)| (r.to_string(), json!(c))).collect();
+    let stages: serde_json::Map<String, serde_json::Value> =
+        e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
     let summary = json!({
         "n": data.n(),
         "dim": data.dim(),
@@ -131,7 +142,11 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
             e.info.matvecs,
             e.info.residuals.iter().copied().fold(0.0, f64::max),
             a.tol,
-            if a.allow_unconverged { "; output written anyway (--allow-unconverged)" } else { "; no output written (pass --allow-unconverged to keep it)" }
+            if a.allow_unconverged {
+                "; output written anyway (--allow-unconverged)"
+            } else {
+                "; no output written (pass --allow-unconverged to keep it)"
+            }
         );
         if !a.allow_unconverged {
             return Ok(ExitCode::from(4));

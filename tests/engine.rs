@@ -7,17 +7,19 @@ use std::process::Command;
 
 use netmatch::backend::Device;
 use netmatch::covariance::{local_geometry, spectral_rank};
-use netmatch::cpu::{reference, CpuDevice};
-use netmatch::data::{npz, synthetic, LocalSource, Observations};
-use netmatch::kernel::{choose_epsilon, normalise, EpsilonRule, GeometryF32};
-use netmatch::lanczos::{lanczos, LanczosParams};
+use netmatch::cpu::{CpuDevice, reference};
+use netmatch::data::{LocalSource, Observations, npz, synthetic};
+use netmatch::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};
+use netmatch::lanczos::{LanczosParams, lanczos};
 use netmatch::testing::assert_close;
 
 #[test]
 fn every_shader_validates_with_naga() {
     for (name, src) in netmatch::gpu::shaders::SHADERS {
-        let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}.wgsl: {}", e.emit_to_string(src)));
-        let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+        let module =
+            naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}.wgsl: {}", e.emit_to_string(src)));
+        let mut v =
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
         v.validate(&module).unwrap_or_else(|e| panic!("{name}.wgsl does not validate: {e:?}"));
         let entries: Vec<_> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(entries, ["main"], "{name}.wgsl must have one entry point `main`");
@@ -57,7 +59,8 @@ fn uniform_layouts_match_wgsl() {
         let module = naga::front::wgsl::parse_str(src).unwrap();
         let mut layouter = naga::proc::Layouter::default();
         layouter.update(module.to_ctx()).unwrap();
-        let (handle, ty) = module.types.iter().find(|(_, t)| t.name.as_deref() == Some("Params")).expect("struct Params");
+        let (handle, ty) =
+            module.types.iter().find(|(_, t)| t.name.as_deref() == Some("Params")).expect("struct Params");
         let members = match &ty.inner {
             naga::TypeInner::Struct { members, span } => {
                 assert_eq!(*span as usize, *size, "{name}: WGSL Params is {span} bytes, Rust {size}");
@@ -139,7 +142,11 @@ fn cpu_lanczos_matches_f64_reference() {
     assert!(e.info.converged);
     assert_close("cpu eigenvalues", &e.values, &reference.values, 0.0, 1e-5);
     for c in 0..10 {
-        let dot: f64 = e.vectors[c * 2000..(c + 1) * 2000].iter().zip(&reference.vectors[c * 2000..(c + 1) * 2000]).map(|(a, b)| a * b).sum();
+        let dot: f64 = e.vectors[c * 2000..(c + 1) * 2000]
+            .iter()
+            .zip(&reference.vectors[c * 2000..(c + 1) * 2000])
+            .map(|(a, b)| a * b)
+            .sum();
         assert!(dot.abs() > 1.0 - 1e-4, "vector {c}: {dot}");
     }
 }
@@ -152,7 +159,11 @@ fn unconverged_solve_reports_itself() {
     let mut cpu = CpuDevice::new();
     cpu.build_kernel(&GeometryF32::from(&g), Some(0.002)).unwrap();
     normalise(&mut cpu, 1.0).unwrap();
-    let e = lanczos(&mut cpu, &LanczosParams { nev: 11, basis: Some(24), max_matvecs: Some(30), tol: 1e-9, ..Default::default() }).unwrap();
+    let e = lanczos(
+        &mut cpu,
+        &LanczosParams { nev: 11, basis: Some(24), max_matvecs: Some(30), tol: 1e-9, ..Default::default() },
+    )
+    .unwrap();
     assert!(!e.info.converged);
     assert!(e.info.matvecs <= 30 + 24, "{:?}", e.info);
 }
@@ -186,7 +197,11 @@ fn run_embed(input: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) 
         .args(extra)
         .output()
         .unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 fn write_npz(path: &Path, arrays: &[(&str, ndarray::ArrayD<f64>)]) {
@@ -234,13 +249,33 @@ fn cli_rejects_bad_input_cleanly() {
     let cases: Vec<(&str, Vec<(&str, ndarray::ArrayD<f64>)>, Vec<&str>, &str)> = vec![
         ("nan", vec![("obs", nan_obs.into_dyn()), ("bursts", bursts.clone())], vec![], "non-finite value in `obs`"),
         ("missing", vec![("obs", obs.clone())], vec![], "missing key `bursts` or `jacobians`"),
-        ("shape", vec![("obs", obs.clone()), ("bursts", b.slice(ndarray::s![..30, .., ..]).to_owned().into_dyn())], vec![], "to match `obs`"),
-        ("m1", vec![("obs", obs.clone()), ("bursts", b.slice(ndarray::s![.., ..1, ..]).to_owned().into_dyn())], vec![], "M ≥ 2"),
+        (
+            "shape",
+            vec![("obs", obs.clone()), ("bursts", b.slice(ndarray::s![..30, .., ..]).to_owned().into_dyn())],
+            vec![],
+            "to match `obs`",
+        ),
+        (
+            "m1",
+            vec![("obs", obs.clone()), ("bursts", b.slice(ndarray::s![.., ..1, ..]).to_owned().into_dyn())],
+            vec![],
+            "M ≥ 2",
+        ),
         ("small", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--k", "39"], "N ≥ k+2"),
         ("eps", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--eps", "-1"], "invalid parameter `eps`"),
         ("eps0", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--eps", "0"], "invalid parameter `eps`"),
-        ("alpha", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--alpha", "1.5"], "invalid parameter `alpha`"),
-        ("rank", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--rank", "3"], "invalid parameter `rank`"),
+        (
+            "alpha",
+            vec![("obs", obs.clone()), ("bursts", bursts.clone())],
+            vec!["--alpha", "1.5"],
+            "invalid parameter `alpha`",
+        ),
+        (
+            "rank",
+            vec![("obs", obs.clone()), ("bursts", bursts.clone())],
+            vec!["--rank", "3"],
+            "invalid parameter `rank`",
+        ),
     ];
     for (tag, arrays, extra, expect) in cases {
         let input = d.join(format!("{tag}.npz"));
@@ -281,7 +316,42 @@ fn cli_unconverged_exits_nonzero_unless_allowed() {
     assert!(stderr.contains("did not converge"), "{stderr}");
     assert!(stdout.contains("\"converged\":false"));
     assert!(!out.exists());
-    let (code, _, stderr) = run_embed(&input, &out, &["--max-matvecs", "10", "--tol", "1e-9", "--eps", "0.002", "--allow-unconverged"]);
+    let (code, _, stderr) =
+        run_embed(&input, &out, &["--max-matvecs", "10", "--tol", "1e-9", "--eps", "0.002", "--allow-unconverged"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(out.exists());
+}
+
+#[test]
+fn block_split_respects_limits_and_names_sizes() {
+    use netmatch::gpu::block_rows;
+    // lavapipe's 128 MiB binding: N = 10 000 rows of 40 000 bytes → 3355 rows per block.
+    assert_eq!(block_rows(10_000, 128 << 20, None).unwrap(), 3355);
+    assert_eq!(block_rows(100, 128 << 20, None).unwrap(), 100);
+    assert_eq!(block_rows(1000, 1 << 40, None).unwrap(), 1000);
+    assert_eq!(block_rows(200_000, 1 << 40, None).unwrap(), 65_535);
+    assert_eq!(block_rows(301, 128 << 20, Some(120)).unwrap(), 120);
+    let e = block_rows(40_000_000, 128 << 20, None).unwrap_err().to_string();
+    assert!(e.contains("N = 40000000") && e.contains("160000000 bytes") && e.contains("134217728"), "{e}");
+}
+
+#[test]
+fn float32_inputs_are_read() {
+    let d = tmpdir("f32");
+    let data = synthetic::mushroom_square(200, 8, 0.01, 3).unwrap();
+    let LocalSource::Bursts(b) = &data.local else { unreachable!() };
+    let input = d.join("in32.npz");
+    npz::write_atomic(&input, |w| {
+        w.add_array("obs", &data.obs.mapv(|v| v as f32))?;
+        w.add_array("bursts", &b.mapv(|v| v as f32))?;
+        w.add_array("sigma", &ndarray::arr0(0.01f32))?;
+        Ok(())
+    })
+    .unwrap();
+    let back = npz::read_observations(&input).unwrap();
+    assert_eq!((back.n(), back.dim()), (200, 2));
+    assert!((back.sigma - 0.01).abs() < 1e-9);
+    let out = d.join("out.npz");
+    let (code, _, stderr) = run_embed(&input, &out, &["--k", "3"]);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use netmatch::backend::Device;
-use netmatch::covariance::{local_geometry, CovarianceParams, LocalGeometry};
-use netmatch::cpu::{reference, CpuDevice};
+use netmatch::covariance::{CovarianceParams, LocalGeometry, local_geometry};
+use netmatch::cpu::{CpuDevice, reference};
 use netmatch::data::synthetic;
 use netmatch::gpu::{GpuContext, GpuDevice};
-use netmatch::kernel::{normalise, GeometryF32};
-use netmatch::lanczos::{lanczos, LanczosParams};
+use netmatch::kernel::{GeometryF32, normalise};
+use netmatch::lanczos::{LanczosParams, lanczos};
 use netmatch::rng::Rng;
 use netmatch::testing::{assert_close, f32_tol, subspace_distance};
 
@@ -38,7 +38,13 @@ fn kernel_and_distance(ctx: &Arc<GpuContext>) {
         let a = to64(&gpu.read_rows(0, g.n).unwrap());
         let b = to64(&cpu.read_rows(0, g.n).unwrap());
         let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert_close(if eps.is_none() { "d2 gpu vs cpu" } else { "kernel gpu vs cpu" }, &a, &b, f32_tol(g.dim * g.rank, 8.0) * scale, 1e-5);
+        assert_close(
+            if eps.is_none() { "d2 gpu vs cpu" } else { "kernel gpu vs cpu" },
+            &a,
+            &b,
+            f32_tol(g.dim * g.rank, 8.0) * scale,
+            1e-5,
+        );
         // And against the f64 formula.
         let r = if eps.is_none() { reference::distance_matrix(&g) } else { reference::kernel_matrix(&g, 0.05) };
         assert_close("gpu vs f64 reference", &a, &r, 1e-5 * scale, 1e-4);
@@ -117,7 +123,10 @@ fn check_eigs(ctx: &Arc<GpuContext>, g: &LocalGeometry, eps: f64, nev: usize, re
     let e = lanczos(&mut gpu, &LanczosParams { nev, ..Default::default() }).unwrap();
     assert!(e.info.converged, "GPU Lanczos did not converge: {:?}", e.info);
     let worst = e.values.iter().zip(&reference.values).map(|(a, b)| ((a - b) / b).abs()).fold(0.0, f64::max);
-    println!("    N = {n}: matvecs {}, restarts {}, max rel eigenvalue error {worst:.2e}, values {:.6?}", e.info.matvecs, e.info.restarts, &e.values);
+    println!(
+        "    N = {n}: matvecs {}, restarts {}, max rel eigenvalue error {worst:.2e}, values {:.6?}",
+        e.info.matvecs, e.info.restarts, &e.values
+    );
     assert_close("eigenvalues gpu vs f64", &e.values, &reference.values, 0.0, rel);
     // Residuals ‖Sv − λv‖ with the f64 S; orthogonality ‖VᵀV − I‖_max.
     for c in 0..nev {
@@ -141,7 +150,11 @@ fn check_eigs(ctx: &Arc<GpuContext>, g: &LocalGeometry, eps: f64, nev: usize, re
         assert!(d <= 1e-3, "subspace distance {d:.3e}");
     } else {
         for c in 0..nev {
-            let dot: f64 = e.vectors[c * n..(c + 1) * n].iter().zip(&reference.vectors[c * n..(c + 1) * n]).map(|(a, b)| a * b).sum();
+            let dot: f64 = e.vectors[c * n..(c + 1) * n]
+                .iter()
+                .zip(&reference.vectors[c * n..(c + 1) * n])
+                .map(|(a, b)| a * b)
+                .sum();
             assert!(dot.abs() >= 1.0 - 1e-4, "vector {c}: |⟨v, v_ref⟩| = {}", dot.abs());
         }
     }
@@ -181,7 +194,8 @@ fn main() {
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),
     ];
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let selected: Vec<&Test> = tests.iter().filter(|(name, _)| args.is_empty() || args.iter().any(|a| name.contains(a.as_str()))).collect();
+    let selected: Vec<&Test> =
+        tests.iter().filter(|(name, _)| args.is_empty() || args.iter().any(|a| name.contains(a.as_str()))).collect();
     if std::env::args().any(|a| a == "--list") {
         for (name, _) in &selected {
             println!("{name}: test");
@@ -215,7 +229,9 @@ fn main() {
         }
     }
     let status = if failed == 0 { "ok" } else { "FAILED" };
-    println!("\ntest result: {status}. {passed} passed; {failed} failed; {ignored} ignored; 0 measured; 0 filtered out\n");
+    println!(
+        "\ntest result: {status}. {passed} passed; {failed} failed; {ignored} ignored; 0 measured; 0 filtered out\n"
+    );
     if failed > 0 {
         std::process::exit(101);
     }

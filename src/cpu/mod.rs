@@ -51,8 +51,12 @@ impl Device for CpuDevice {
         let bytes = (n as u64) * (n as u64) * 4;
         self.matrix = Vec::new();
         let mut m = Vec::new();
-        m.try_reserve_exact(n * n)
-            .map_err(|_| Error::TooLarge { n, needed: bytes, limit: 0, what: "host memory for the dense f32 matrix" })?;
+        m.try_reserve_exact(n * n).map_err(|_| Error::TooLarge {
+            n,
+            needed: bytes,
+            limit: 0,
+            what: "host memory for the dense f32 matrix",
+        })?;
         m.resize(n * n, 0.0);
         kernel::kernel(geom, eps, 0, &mut m);
         self.matrix = m;

@@ -32,11 +32,8 @@ pub fn kernel_matrix(g: &LocalGeometry, eps: f64) -> Vec<f64> {
 pub fn normalise(k: &[f64], n: usize, alpha: f64) -> (Vec<f64>, Vec<f64>) {
     let q: Vec<f64> = k.par_chunks(n).map(|r| r.iter().sum()).collect();
     let qa: Vec<f64> = q.iter().map(|v| v.powf(-alpha)).collect();
-    let deg: Vec<f64> = k
-        .par_chunks(n)
-        .enumerate()
-        .map(|(i, r)| qa[i] * r.iter().zip(&qa).map(|(a, b)| a * b).sum::<f64>())
-        .collect();
+    let deg: Vec<f64> =
+        k.par_chunks(n).enumerate().map(|(i, r)| qa[i] * r.iter().zip(&qa).map(|(a, b)| a * b).sum::<f64>()).collect();
     let isd: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
     let w: Vec<f64> = (0..n).map(|i| qa[i] * isd[i]).collect();
     let mut s = k.to_vec();

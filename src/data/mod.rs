@@ -82,10 +82,7 @@ impl Observations {
         }
         if let Some(x) = &inputs {
             if x.nrows() != n {
-                return Err(Error::Shape(format!(
-                    "`inputs` has {} rows but `obs` has N = {n}",
-                    x.nrows()
-                )));
+                return Err(Error::Shape(format!("`inputs` has {} rows but `obs` has N = {n}", x.nrows())));
             }
             check_finite("inputs", x.iter())?;
         }

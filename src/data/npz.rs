@@ -50,10 +50,7 @@ pub fn read_observations(path: &Path) -> Result<Observations> {
             return Err(Error::format(path, "holds both `bursts` and `jacobians`; keep exactly one"));
         }
         (None, None) => {
-            return Err(Error::format(
-                path,
-                format!("missing key `bursts` or `jacobians` (keys present: {names:?})"),
-            ));
+            return Err(Error::format(path, format!("missing key `bursts` or `jacobians` (keys present: {names:?})")));
         }
     };
     let sigma = match read_any(&mut reader, &names, path, "sigma")? {
@@ -67,7 +64,11 @@ pub fn read_observations(path: &Path) -> Result<Observations> {
         None => None,
         Some(x) if x.ndim() == 1 => {
             let n = x.len();
-            Some(with_ndim::<ndarray::Ix1>(x, path, "inputs", "1-D or 2-D")?.into_shape_with_order((n, 1)).expect("contiguous"))
+            Some(
+                with_ndim::<ndarray::Ix1>(x, path, "inputs", "1-D or 2-D")?
+                    .into_shape_with_order((n, 1))
+                    .expect("contiguous"),
+            )
         }
         Some(x) => Some(with_ndim(x, path, "inputs", "2-D (N×d)")?),
     };

@@ -15,7 +15,15 @@ pub fn mushroom(x: [f64; 2]) -> [f64; 2] {
 
 /// N points uniform on [0, w]×[0, h], observed through `map`, with bursts of M points of radius σ
 /// (Gaussian perturbation of the input). `inputs` holds the base points.
-pub fn bursts_2d(n: usize, m: usize, sigma: f64, w: f64, h: f64, seed: u64, map: impl Fn([f64; 2]) -> [f64; 2]) -> Result<Observations> {
+pub fn bursts_2d(
+    n: usize,
+    m: usize,
+    sigma: f64,
+    w: f64,
+    h: f64,
+    seed: u64,
+    map: impl Fn([f64; 2]) -> [f64; 2],
+) -> Result<Observations> {
     let mut rng = Rng::new(seed);
     let mut inputs = Array2::zeros((n, 2));
     let mut obs = Array2::zeros((n, 2));

@@ -74,7 +74,8 @@ pub struct ParamArena {
 impl ParamArena {
     /// An arena of `capacity` slots.
     pub fn new(ctx: &GpuContext, capacity: usize) -> Self {
-        let stride = (ctx.limits.min_uniform_buffer_offset_alignment as usize).max(super::pipelines::PARAMS_SIZE as usize);
+        let stride =
+            (ctx.limits.min_uniform_buffer_offset_alignment as usize).max(super::pipelines::PARAMS_SIZE as usize);
         let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
             size: (stride * capacity) as u64,

@@ -122,9 +122,7 @@ impl GpuContext {
     /// adapter does not retry on every call.
     pub fn shared() -> Result<Arc<GpuContext>> {
         static CTX: OnceLock<std::result::Result<Arc<GpuContext>, String>> = OnceLock::new();
-        CTX.get_or_init(|| GpuContext::new().map(Arc::new).map_err(|e| e.to_string()))
-            .clone()
-            .map_err(Error::NoGpu)
+        CTX.get_or_init(|| GpuContext::new().map(Arc::new).map_err(|e| e.to_string())).clone().map_err(Error::NoGpu)
     }
 
     /// A one-line description: `name (backend, type)`.

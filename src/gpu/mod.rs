@@ -16,9 +16,9 @@ pub mod shaders;
 
 use std::sync::Arc;
 
-pub use context::{list_adapters, AdapterSummary, GpuContext};
+pub use context::{AdapterSummary, GpuContext, list_adapters};
 
-use self::buffers::{bind, GpuBuffer, ParamArena};
+use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
 use crate::backend::Device;
@@ -103,19 +103,29 @@ impl GpuDevice {
     }
 
     fn rows_per_block(&self, n: usize) -> Result<usize> {
-        let row_bytes = 4 * n as u64;
         let limit = self.ctx.limits.max_storage_buffer_binding_size.min(self.ctx.limits.max_buffer_size);
-        let by_limit = (limit / row_bytes) as usize;
-        if by_limit == 0 {
-            return Err(Error::TooLarge { n, needed: row_bytes, limit, what: "one f32 row; max storage binding" });
-        }
-        Ok(by_limit.min(65535).min(self.max_block_rows.unwrap_or(usize::MAX)).min(n))
+        block_rows(n, limit, self.max_block_rows)
     }
 
     fn encoder(&self) -> wgpu::CommandEncoder {
         self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("netmatch") })
     }
+}
 
+/// Rows per matrix block for N under a per-buffer byte `limit`: as many f32 rows as fit, at most
+/// 65 535 (the dispatch-dimension limit) and at most `cap`. An error when not even one row fits.
+pub fn block_rows(n: usize, limit: u64, cap: Option<usize>) -> Result<usize> {
+    let row_bytes = 4 * n as u64;
+    let by_limit = (limit / row_bytes.max(1)) as usize;
+    if by_limit == 0 {
+        return Err(Error::TooLarge {
+            n,
+            needed: row_bytes,
+            limit,
+            what: "one f32 row of the matrix; max storage buffer binding",
+        });
+    }
+    Ok(by_limit.min(65535).min(cap.unwrap_or(usize::MAX)).min(n).max(1))
 }
 
 impl Device for GpuDevice {
@@ -169,7 +179,8 @@ impl Device for GpuDevice {
         self.arena.clear();
         let mut enc = self.encoder();
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("kernel"), timestamp_writes: None });
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("kernel"), timestamp_writes: None });
             for (b, bg) in blocks.iter().zip(&bg_kernel) {
                 let p = kernel::KernelParams {
                     n: n as u32,
@@ -223,9 +234,17 @@ impl Device for GpuDevice {
         self.arena.clear();
         let mut enc = self.encoder();
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matvec"), timestamp_writes: None });
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matvec"), timestamp_writes: None });
             for (b, bg) in self.blocks.iter().zip(&self.bg_matvec) {
-                let p = matvec::MatvecParams { n: n as u32, rows: b.rows as u32, row0: b.row0 as u32, x_off: 0, y_off: 0, _pad: [0; 3] };
+                let p = matvec::MatvecParams {
+                    n: n as u32,
+                    rows: b.rows as u32,
+                    row0: b.row0 as u32,
+                    x_off: 0,
+                    y_off: 0,
+                    _pad: [0; 3],
+                };
                 matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
             }
         }
@@ -244,9 +263,11 @@ impl Device for GpuDevice {
         self.arena.clear();
         let mut enc = self.encoder();
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("normalise"), timestamp_writes: None });
+            let mut pass = enc
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("normalise"), timestamp_writes: None });
             for (b, bg) in self.blocks.iter().zip(&self.bg_normalise) {
-                let p = normalise::NormaliseParams { n: n as u32, rows: b.rows as u32, row0: b.row0 as u32, _pad: [0; 5] };
+                let p =
+                    normalise::NormaliseParams { n: n as u32, rows: b.rows as u32, row0: b.row0 as u32, _pad: [0; 5] };
                 normalise::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
             }
         }
@@ -264,9 +285,17 @@ impl Device for GpuDevice {
         self.krylov = None;
         let basis_bytes = 4 * ((m + 1) * n) as u64;
         if basis_bytes > ctx.limits.max_storage_buffer_binding_size {
-            return Err(Error::TooLarge { n, needed: basis_bytes, limit: ctx.limits.max_storage_buffer_binding_size, what: "Krylov basis of m+1 columns" });
+            return Err(Error::TooLarge {
+                n,
+                needed: basis_bytes,
+                limit: ctx.limits.max_storage_buffer_binding_size,
+                what: "Krylov basis of m+1 columns",
+            });
         }
-        let basis = [GpuBuffer::<f32>::zeroed(&ctx, "basis a", (m + 1) * n)?, GpuBuffer::<f32>::zeroed(&ctx, "basis b", (m + 1) * n)?];
+        let basis = [
+            GpuBuffer::<f32>::zeroed(&ctx, "basis a", (m + 1) * n)?,
+            GpuBuffer::<f32>::zeroed(&ctx, "basis b", (m + 1) * n)?,
+        ];
         let w = GpuBuffer::from_slice(&ctx, "w", start)?;
         let coef = GpuBuffer::<f32>::zeroed(&ctx, "coef", (m + 1) * m + m + 1)?;
         let y = GpuBuffer::<f32>::zeroed(&ctx, "ritz rotation", m * m)?;
@@ -275,7 +304,10 @@ impl Device for GpuDevice {
             let v = &basis[cur];
             let other = &basis[1 - cur];
             (
-                self.blocks.iter().map(|b| bind(&ctx, "matvec", a, &[b.buf.binding(), v.binding(), w.binding()])).collect::<Vec<_>>(),
+                self.blocks
+                    .iter()
+                    .map(|b| bind(&ctx, "matvec", a, &[b.buf.binding(), v.binding(), w.binding()]))
+                    .collect::<Vec<_>>(),
                 bind(&ctx, "lanczos_project", a, &[v.binding(), w.binding(), coef.binding()]),
                 bind(&ctx, "lanczos_orthogonalise", a, &[v.binding(), coef.binding(), w.binding()]),
                 bind(&ctx, "lanczos_normalise", a, &[w.binding(), coef.binding(), v.binding()]),
@@ -300,7 +332,10 @@ impl Device for GpuDevice {
         self.arena.clear();
         let mut enc = self.encoder();
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("krylov begin"), timestamp_writes: None });
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("krylov begin"),
+                timestamp_writes: None,
+            });
             let p = StepParams { n: n as u32, dst: 0, flag: 0, ..Default::default() };
             lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[0], Op::Normalise, p)?;
         }
@@ -331,7 +366,10 @@ impl Device for GpuDevice {
             let end = (j + steps_per_submit).min(to);
             self.arena.clear();
             {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("lanczos cycle"), timestamp_writes: None });
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("lanczos cycle"),
+                    timestamp_writes: None,
+                });
                 for step in j..end {
                     for (b, bg) in self.blocks.iter().zip(&k.bg_matvec[cur]) {
                         let p = matvec::MatvecParams {
@@ -358,7 +396,12 @@ impl Device for GpuDevice {
                         lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_project[cur], Op::Project, p)?;
                         lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_orth[cur], Op::Orthogonalise, p)?;
                     }
-                    let p = StepParams { hcol: (step * (m + 1) + step + 1) as u32, flag: 1, dst: ((step + 1) * n) as u32, ..base };
+                    let p = StepParams {
+                        hcol: (step * (m + 1) + step + 1) as u32,
+                        flag: 1,
+                        dst: ((step + 1) * n) as u32,
+                        ..base
+                    };
                     lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[cur], Op::Normalise, p)?;
                 }
             }
@@ -385,7 +428,8 @@ impl Device for GpuDevice {
         self.arena.clear();
         let mut enc = self.encoder();
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("restart"), timestamp_writes: None });
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("restart"), timestamp_writes: None });
             let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 1, ..Default::default() };
             lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_restart[cur], Op::Restart, p)?;
         }
@@ -409,7 +453,10 @@ impl Device for GpuDevice {
         self.arena.clear();
         let mut enc = self.encoder();
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ritz vectors"), timestamp_writes: None });
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("ritz vectors"),
+                timestamp_writes: None,
+            });
             let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 0, ..Default::default() };
             lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_restart[cur], Op::Restart, p)?;
         }
