@@ -62,7 +62,7 @@ fn summarise(a: &wgpu::Adapter) -> AdapterSummary {
         backend: format!("{:?}", info.backend),
         device_type: format!("{:?}", info.device_type),
         driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
-        max_storage_binding: u64::from(limits.max_storage_buffer_binding_size),
+        max_storage_binding: limits.max_storage_buffer_binding_size,
         max_buffer: limits.max_buffer_size,
         max_workgroup_storage: limits.max_compute_workgroup_storage_size,
         shader_f16: a.features().contains(wgpu::Features::SHADER_F16),

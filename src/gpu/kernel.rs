@@ -35,9 +35,13 @@ pub fn encode(
     bind_group: &wgpu::BindGroup,
     params: KernelParams,
 ) -> Result<()> {
-    let off = arena.push(&params)?;
-    pass.set_pipeline(&ctx.pipelines.get("kernel").pipeline);
-    pass.set_bind_group(0, bind_group, &[off]);
-    pass.dispatch_workgroups(params.n.div_ceil(16), params.rows.div_ceil(16), 1);
-    Ok(())
+    super::pipelines::dispatch(
+        ctx,
+        pass,
+        arena,
+        "kernel",
+        bind_group,
+        &params,
+        (params.n.div_ceil(16), params.rows.div_ceil(16)),
+    )
 }

@@ -50,15 +50,11 @@ pub fn encode(
     op: Op,
     p: StepParams,
 ) -> Result<()> {
-    let off = arena.push(&p)?;
     let (name, groups) = match op {
         Op::Project => ("lanczos_project", (p.ncols, 1)),
         Op::Orthogonalise => ("lanczos_orthogonalise", (p.n.div_ceil(256), 1)),
         Op::Normalise => ("lanczos_normalise", (1, 1)),
         Op::Restart => ("lanczos_restart", (p.n.div_ceil(256), p.k + p.flag)),
     };
-    pass.set_pipeline(&ctx.pipelines.get(name).pipeline);
-    pass.set_bind_group(0, bind_group, &[off]);
-    pass.dispatch_workgroups(groups.0, groups.1, 1);
-    Ok(())
+    super::pipelines::dispatch(ctx, pass, arena, name, bind_group, &p, groups)
 }

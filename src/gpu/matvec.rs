@@ -31,11 +31,15 @@ pub fn encode(
     bind_group: &wgpu::BindGroup,
     params: MatvecParams,
 ) -> Result<()> {
-    let off = arena.push(&params)?;
-    pass.set_pipeline(&ctx.pipelines.get("matvec").pipeline);
-    pass.set_bind_group(0, bind_group, &[off]);
     // Eight rows per workgroup (matvec.wgsl ROWS_PER_GROUP).
     let groups = params.rows.div_ceil(8);
-    pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
-    Ok(())
+    super::pipelines::dispatch(
+        ctx,
+        pass,
+        arena,
+        "matvec",
+        bind_group,
+        &params,
+        (groups.min(65535), groups.div_ceil(65535)),
+    )
 }

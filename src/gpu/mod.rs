@@ -421,7 +421,7 @@ impl Device for GpuDevice {
         let n = self.n;
         let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
         let (m, cur) = (k.m, k.cur);
-        if y.len() != m * kk || kk >= m + 1 {
+        if y.len() != m * kk || kk > m {
             return Err(Error::Eigen(format!("restart with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
         }
         k.y.write(&ctx, 0, y);

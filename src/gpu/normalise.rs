@@ -27,9 +27,13 @@ pub fn encode(
     bind_group: &wgpu::BindGroup,
     params: NormaliseParams,
 ) -> Result<()> {
-    let off = arena.push(&params)?;
-    pass.set_pipeline(&ctx.pipelines.get("normalise").pipeline);
-    pass.set_bind_group(0, bind_group, &[off]);
-    pass.dispatch_workgroups(params.n.div_ceil(256), params.rows, 1);
-    Ok(())
+    super::pipelines::dispatch(
+        ctx,
+        pass,
+        arena,
+        "normalise",
+        bind_group,
+        &params,
+        (params.n.div_ceil(256), params.rows),
+    )
 }

@@ -115,3 +115,21 @@ impl Pipelines {
         self.map.get(name).unwrap_or_else(|| panic!("pipeline `{name}` is not declared in DECLS"))
     }
 }
+
+/// Records one dispatch of pipeline `name`: stages `params` in the arena, binds `bind_group` at that
+/// slot's dynamic offset, and dispatches `groups` workgroups. Every stage encoder goes through here.
+pub fn dispatch<P: bytemuck::Pod>(
+    ctx: &super::context::GpuContext,
+    pass: &mut wgpu::ComputePass<'_>,
+    arena: &mut super::buffers::ParamArena,
+    name: &str,
+    bind_group: &wgpu::BindGroup,
+    params: &P,
+    groups: (u32, u32),
+) -> Result<()> {
+    let off = arena.push(params)?;
+    pass.set_pipeline(&ctx.pipelines.get(name).pipeline);
+    pass.set_bind_group(0, bind_group, &[off]);
+    pass.dispatch_workgroups(groups.0, groups.1, 1);
+    Ok(())
+}
