@@ -178,6 +178,23 @@ fn lanczos_degenerate_circle(ctx: &Arc<GpuContext>) {
     check_eigs(ctx, &g, 0.02, 5, 1e-5, true);
 }
 
+/// The solver reads the device back once per restart cycle (the coefficient matrix) plus once for the
+/// final Ritz vectors — never inside a cycle.
+fn one_readback_per_restart_cycle(ctx: &Arc<GpuContext>) {
+    let g = geometry(800, 4);
+    let mut gpu = GpuDevice::new(ctx.clone());
+    gpu.build_kernel(&GeometryF32::from(&g), Some(0.05)).unwrap();
+    normalise(&mut gpu, 1.0).unwrap();
+    let before = gpu.readbacks();
+    // A small basis forces several thick restarts.
+    let e = lanczos(&mut gpu, &LanczosParams { nev: 6, basis: Some(14), ..Default::default() }).unwrap();
+    assert!(e.info.converged && e.info.restarts >= 2, "{:?}", e.info);
+    let cycles = e.info.restarts + 1;
+    println!("    {cycles} cycles, {} matvecs, {} read-backs", e.info.matvecs, gpu.readbacks() - before);
+    assert_eq!(gpu.readbacks() - before, cycles + 1, "{:?}", e.info);
+    assert!(e.info.matvecs >= 4 * cycles, "cycles must hold several steps each");
+}
+
 /// Acceptance: the datafold tutorial case on the GPU path.
 fn datafold_mushroom_case_gpu(ctx: &Arc<GpuContext>) {
     let c = netmatch::testing::datafold_case(&mut GpuDevice::new(ctx.clone())).unwrap();
@@ -191,6 +208,7 @@ fn main() {
         ("lanczos_cycle", lanczos_cycle),
         ("lanczos_vs_reference_n2000", lanczos_vs_reference_n2000),
         ("lanczos_degenerate_circle", lanczos_degenerate_circle),
+        ("one_readback_per_restart_cycle", one_readback_per_restart_cycle),
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),
     ];
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();

@@ -97,6 +97,11 @@ impl GpuDevice {
         self.blocks.len()
     }
 
+    /// Host read-backs this device has performed (see [`Reader::reads`]).
+    pub fn readbacks(&self) -> usize {
+        self.reader.reads()
+    }
+
     /// The context.
     pub fn context(&self) -> &Arc<GpuContext> {
         &self.ctx

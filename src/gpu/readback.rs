@@ -10,9 +10,15 @@ use crate::error::{Error, Result};
 pub struct Reader {
     staging: Option<wgpu::Buffer>,
     cap: u64,
+    reads: usize,
 }
 
 impl Reader {
+    /// Host read-backs (synchronisation points) so far; tests use it to prove a restart cycle has one.
+    pub fn reads(&self) -> usize {
+        self.reads
+    }
+
     /// Appends a copy of `count` values of `T` from `src` (starting at element `at`) to `encoder`, submits
     /// it, waits and returns the values.
     pub fn finish<T: bytemuck::Pod>(
@@ -23,6 +29,7 @@ impl Reader {
         at: usize,
         count: usize,
     ) -> Result<Vec<T>> {
+        self.reads += 1;
         let size = std::mem::size_of::<T>();
         let bytes = (count * size) as u64;
         if bytes == 0 {
