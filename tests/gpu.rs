@@ -179,10 +179,11 @@ fn lanczos_degenerate_circle(ctx: &Arc<GpuContext>) {
 }
 
 /// The solver reads the device back once per restart cycle (the coefficient matrix) plus once for the
-/// final Ritz vectors — never inside a cycle.
+/// final Ritz vectors — never inside a cycle. Run on a matrix split into 3 row blocks, and checked
+/// against float64, so the block path of the whole solve is covered too.
 fn one_readback_per_restart_cycle(ctx: &Arc<GpuContext>) {
     let g = geometry(800, 4);
-    let mut gpu = GpuDevice::new(ctx.clone());
+    let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(300);
     gpu.build_kernel(&GeometryF32::from(&g), Some(0.05)).unwrap();
     normalise(&mut gpu, 1.0).unwrap();
     let before = gpu.readbacks();
@@ -193,6 +194,9 @@ fn one_readback_per_restart_cycle(ctx: &Arc<GpuContext>) {
     println!("    {cycles} cycles, {} matvecs, {} read-backs", e.info.matvecs, gpu.readbacks() - before);
     assert_eq!(gpu.readbacks() - before, cycles + 1, "{:?}", e.info);
     assert!(e.info.matvecs >= 4 * cycles, "cycles must hold several steps each");
+    assert_eq!(gpu.blocks(), 3);
+    let reference = reference::embed(&g, 0.05, 1.0, 6).unwrap();
+    assert_close("block-split eigenvalues vs f64", &e.values, &reference.values, 0.0, 1e-5);
 }
 
 /// Acceptance: the datafold tutorial case on the GPU path.
