@@ -11,6 +11,8 @@
 //! The O(N²) stages run on a [`backend::Device`]: the GPU ([`gpu`], WGSL through wgpu — the only module
 //! that names wgpu) or its CPU twin ([`cpu`]), with a float64 dense reference in [`cpu::reference`].
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod bench;
 pub mod covariance;

@@ -205,6 +205,28 @@ fn datafold_mushroom_case_gpu(ctx: &Arc<GpuContext>) {
     assert!(c[0] >= 0.98 && c[1] >= 0.98, "|corr| after 2×2 alignment: {c:?}");
 }
 
+/// The binary on the GPU backend: exit 0, a JSON summary naming the GPU path, an output file.
+fn cli_embed_on_gpu(_ctx: &Arc<GpuContext>) {
+    let dir = std::env::temp_dir().join(format!("netmatch-gpu-cli-{}", std::process::id()));
+    let out = dir.join("circle.npz");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_netmatch"))
+        .args(["embed", "--synthetic", "circle", "--backend", "gpu", "--k", "4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["backend"], "gpu");
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["rank"], 1);
+    let ev: Vec<f64> = v["eigenvalues"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    // The circle's spectrum comes in pairs.
+    assert_close("circle pairs", &[ev[1], ev[3]], &[ev[2], ev[4]], 0.0, 1e-5);
+    assert!(out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let tests: &[Test] = &[
         ("kernel_and_distance", kernel_and_distance),
@@ -214,6 +236,7 @@ fn main() {
         ("lanczos_degenerate_circle", lanczos_degenerate_circle),
         ("one_readback_per_restart_cycle", one_readback_per_restart_cycle),
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),
+        ("cli_embed_on_gpu", cli_embed_on_gpu),
     ];
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let selected: Vec<&Test> =
