@@ -59,3 +59,37 @@ pub fn fix_sign(v: &mut [f64]) -> bool {
     }
     false
 }
+
+/// Thin singular value decomposition of the row-major `rows × cols` matrix `a`.
+#[derive(Clone, Debug)]
+pub struct Svd {
+    /// Left singular vectors, row-major rows × r.
+    pub u: Vec<f64>,
+    /// Singular values, descending (r = min(rows, cols)).
+    pub s: Vec<f64>,
+    /// Right singular vectors, row-major cols × r.
+    pub v: Vec<f64>,
+    /// r.
+    pub r: usize,
+}
+
+/// Thin SVD (faer).
+pub fn svd(a: &[f64], rows: usize, cols: usize) -> Result<Svd> {
+    assert_eq!(a.len(), rows * cols, "svd: buffer does not hold rows × cols");
+    let m = faer::Mat::<f64>::from_fn(rows, cols, |i, j| a[i * cols + j]);
+    let d = m.thin_svd().map_err(|e| Error::Eigen(format!("SVD of a {rows}×{cols} matrix failed: {e:?}")))?;
+    let r = rows.min(cols);
+    let (u, v, s) = (d.U(), d.V(), d.S().column_vector());
+    let mut out = Svd { u: vec![0.0; rows * r], s: (0..r).map(|i| s[i]).collect(), v: vec![0.0; cols * r], r };
+    for i in 0..rows {
+        for c in 0..r {
+            out.u[i * r + c] = u[(i, c)];
+        }
+    }
+    for i in 0..cols {
+        for c in 0..r {
+            out.v[i * r + c] = v[(i, c)];
+        }
+    }
+    Ok(out)
+}

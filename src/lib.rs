@@ -25,6 +25,7 @@ pub mod gpu;
 pub mod kernel;
 pub mod lanczos;
 pub mod rng;
+pub mod select;
 pub mod testing;
 
 pub use backend::{BackendChoice, Device, open};

@@ -1,0 +1,34 @@
+//! Tests of the comparison pipeline (steps 6–9) on seeded synthetic observation pairs.
+
+use netmatch::cpu::CpuDevice;
+use netmatch::data::synthetic;
+use netmatch::embed::{embed, EmbedParams};
+use netmatch::select;
+use netmatch::testing::corr;
+
+/// On [0,1]×[0,0.6] the r_k curve keeps cos(πx₁) and cos(πx₂/0.6) and rejects their harmonics.
+#[test]
+fn local_regression_keeps_modes_and_rejects_harmonics() {
+    let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 8, synthetic::mushroom).unwrap();
+    let e = embed(&data, &EmbedParams { k: 8, ..Default::default() }, &mut CpuDevice::new()).unwrap();
+    let r = select::residuals(&e.coords, 0).unwrap();
+    let x = data.inputs.as_ref().unwrap();
+    let pi = std::f64::consts::PI;
+    let f1: Vec<f64> = x.column(0).iter().map(|v| (pi * v).cos()).collect();
+    let f2: Vec<f64> = x.column(1).iter().map(|v| (pi * v / 0.6).cos()).collect();
+    let h1: Vec<f64> = x.column(0).iter().map(|v| (2.0 * pi * v).cos()).collect();
+    let best = |f: &[f64]| {
+        (1..e.coords.ncols())
+            .max_by(|&a, &b| corr(&e.coords.column(a).to_vec(), f).abs().total_cmp(&corr(&e.coords.column(b).to_vec(), f).abs()))
+            .unwrap()
+    };
+    let (c1, c2, ch) = (best(&f1), best(&f2), best(&h1));
+    println!("r_k = {r:.3?}; cos πx1 → ψ{c1}, cos πx2/0.6 → ψ{c2}, cos 2πx1 → ψ{ch}");
+    let keep = select::choose(&r, Some(2), 0.9);
+    assert_eq!(keep, {
+        let mut v = vec![c1, c2];
+        v.sort();
+        v
+    });
+    assert!(r[ch - 1] < 0.3, "harmonic ψ{ch} has r = {}", r[ch - 1]);
+}
