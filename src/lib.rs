@@ -13,8 +13,10 @@
 
 #![warn(missing_docs)]
 
+pub mod align;
 pub mod backend;
 pub mod bench;
+pub mod compare;
 pub mod covariance;
 pub mod cpu;
 pub mod data;
@@ -26,7 +28,10 @@ pub mod kernel;
 pub mod lanczos;
 pub mod rng;
 pub mod select;
+pub mod stats;
 pub mod testing;
+pub mod transform;
+pub mod verdict;
 
 pub use backend::{BackendChoice, Device, open};
 pub use data::{LocalSource, Observations};

@@ -76,18 +76,7 @@ pub fn gpu_for_test() -> Option<Arc<GpuContext>> {
     }
 }
 
-/// Pearson correlation of two equally long series.
-pub fn corr(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    sab / (saa * sbb).sqrt()
-}
+pub use crate::stats::corr;
 
 fn standardise(v: &[f64]) -> Vec<f64> {
     let n = v.len() as f64;

@@ -2,7 +2,7 @@
 
 use netmatch::cpu::CpuDevice;
 use netmatch::data::synthetic;
-use netmatch::embed::{embed, EmbedParams};
+use netmatch::embed::{EmbedParams, embed};
 use netmatch::select;
 use netmatch::testing::corr;
 
@@ -19,7 +19,9 @@ fn local_regression_keeps_modes_and_rejects_harmonics() {
     let h1: Vec<f64> = x.column(0).iter().map(|v| (2.0 * pi * v).cos()).collect();
     let best = |f: &[f64]| {
         (1..e.coords.ncols())
-            .max_by(|&a, &b| corr(&e.coords.column(a).to_vec(), f).abs().total_cmp(&corr(&e.coords.column(b).to_vec(), f).abs()))
+            .max_by(|&a, &b| {
+                corr(&e.coords.column(a).to_vec(), f).abs().total_cmp(&corr(&e.coords.column(b).to_vec(), f).abs())
+            })
             .unwrap()
     };
     let (c1, c2, ch) = (best(&f1), best(&f2), best(&h1));
@@ -31,4 +33,33 @@ fn local_regression_keeps_modes_and_rejects_harmonics() {
         v
     });
     assert!(r[ch - 1] < 0.3, "harmonic ψ{ch} has r = {}", r[ch - 1]);
+}
+
+use netmatch::compare::{CompareParams, compare};
+use netmatch::verdict::Verdict;
+
+fn pair_2d(uses_a: Vec<bool>, n: usize) -> (netmatch::Observations, netmatch::Observations) {
+    let x = synthetic::uniform_box(n, &[1.0, 0.6], 21);
+    let a = synthetic::observe(&x, 64, 0.01, 8, 1, synthetic::tanh_net(2, 8, 101, uses_a)).unwrap();
+    let b = synthetic::observe(&x, 64, 0.01, 12, 2, synthetic::tanh_net(2, 12, 202, vec![true, true])).unwrap();
+    (a, b)
+}
+
+#[test]
+fn two_injective_maps_of_the_same_input_are_equivalent() {
+    let (a, b) = pair_2d(vec![true, true], 1500);
+    let c = compare(&a, &b, &CompareParams { verbose: true, ..Default::default() }, &mut CpuDevice::new()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&c.to_json(&CompareParams::default())).unwrap());
+    assert_eq!(c.verdict, Verdict::Equivalent, "{:?}", c.reasons);
+    assert!(c.rmse.0 <= 0.02 && c.rmse.1 <= 0.02, "{:?}", c.rmse);
+}
+
+#[test]
+fn a_network_blind_to_x2_is_not_equivalent() {
+    let (a, b) = pair_2d(vec![true, false], 1500);
+    let c = compare(&a, &b, &CompareParams::default(), &mut CpuDevice::new()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&c.to_json(&CompareParams::default())).unwrap());
+    assert_eq!(c.verdict, Verdict::NotEquivalent, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("intrinsic dimensions differ")), "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("T_AB fails")), "{:?}", c.reasons);
 }

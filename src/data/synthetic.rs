@@ -110,3 +110,63 @@ pub fn tanh_layer_bursts(n: usize, m: usize, dim: usize, sigma: f64, seed: u64) 
     }
     Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(inputs))
 }
+
+/// Observes the base inputs `x` (N×d) through `f` (writing D values), with bursts of M Gaussian input
+/// perturbations of radius σ; `inputs` keeps `x`. The building block for synthetic network pairs.
+pub fn observe(
+    x: &Array2<f64>,
+    m: usize,
+    sigma: f64,
+    dim: usize,
+    seed: u64,
+    f: impl Fn(&[f64], &mut [f64]),
+) -> Result<Observations> {
+    let (n, d) = x.dim();
+    let mut rng = Rng::new(seed);
+    let mut obs = Array2::zeros((n, dim));
+    let mut bursts = Array3::zeros((n, m, dim));
+    let mut buf = vec![0.0; dim];
+    let mut xi = vec![0.0; d];
+    for i in 0..n {
+        for c in 0..d {
+            xi[c] = x[[i, c]];
+        }
+        f(&xi, &mut buf);
+        for c in 0..dim {
+            obs[[i, c]] = buf[c];
+        }
+        for a in 0..m {
+            let xp: Vec<f64> = xi.iter().map(|v| v + sigma * rng.normal()).collect();
+            f(&xp, &mut buf);
+            for c in 0..dim {
+                bursts[[i, a, c]] = buf[c];
+            }
+        }
+    }
+    Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(x.clone()))
+}
+
+/// N seeded uniform points on the box [0, w₁]×…×[0, w_d].
+pub fn uniform_box(n: usize, widths: &[f64], seed: u64) -> Array2<f64> {
+    let mut rng = Rng::new(seed);
+    Array2::from_shape_fn((n, widths.len()), |(_, c)| rng.uniform() * widths[c])
+}
+
+/// A seeded random two-layer tanh network R^d → R^D (hidden width 16): a smooth, generically injective
+/// map when D ≥ 2d+1; `uses` masks the inputs it sees (false = ignored).
+pub fn tanh_net(d: usize, dim: usize, seed: u64, uses: Vec<bool>) -> impl Fn(&[f64], &mut [f64]) {
+    let mut rng = Rng::new(seed ^ 0x7a4);
+    let h = 16;
+    let w1: Vec<f64> = (0..h * d).map(|_| rng.normal()).collect();
+    let b1: Vec<f64> = (0..h).map(|_| rng.normal()).collect();
+    let w2: Vec<f64> = (0..dim * h).map(|_| rng.normal() / (h as f64).sqrt()).collect();
+    let b2: Vec<f64> = (0..dim).map(|_| 0.3 * rng.normal()).collect();
+    move |x: &[f64], out: &mut [f64]| {
+        let hid: Vec<f64> = (0..h)
+            .map(|j| (b1[j] + (0..d).filter(|&c| uses[c]).map(|c| w1[j * d + c] * x[c]).sum::<f64>()).tanh())
+            .collect();
+        for o in 0..dim {
+            out[o] = (b2[o] + (0..h).map(|j| w2[o * h + j] * hid[j]).sum::<f64>()).tanh();
+        }
+    }
+}

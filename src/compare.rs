@@ -1,0 +1,342 @@
+//! Steps 6–9 for two networks observed on the same N base inputs: one shared ε, an embedding of each
+//! (on the device given), coordinate selection, alignment of A's coordinates to B's frame, the
+//! transformations T_AB = G_B ∘ Φ_A and T_BA = G_A ∘ Φ_B fitted on a seeded training split and scored
+//! on the held-out rest, the direct regression baselines, context similarities, and the verdict.
+
+use ndarray::{Array2, Axis};
+use serde_json::{Value, json};
+
+use crate::align::{Alignment, align};
+use crate::backend::Device;
+use crate::covariance::{CovarianceParams, local_geometry};
+use crate::data::Observations;
+use crate::embed::{EmbedParams, Embedding, embed};
+use crate::error::{Error, Result};
+use crate::kernel::{EpsilonRule, choose_epsilon};
+use crate::rng::Rng;
+use crate::select;
+use crate::stats::{Similarity, r2, similarity};
+use crate::transform::{Krr, relative_rmse};
+use crate::verdict::{Evidence, Thresholds, Verdict, decide};
+
+/// Parameters of a comparison.
+#[derive(Clone, Debug)]
+pub struct CompareParams {
+    /// Non-trivial coordinates computed per network.
+    pub k: usize,
+    /// ε rule (one shared ε: the geometric mean of the two networks' values).
+    pub eps: EpsilonRule,
+    /// α-normalisation.
+    pub alpha: f64,
+    /// Intrinsic dimension d; `None` takes each network's log-log estimate.
+    pub d: Option<usize>,
+    /// Relative eigenvalue gap below which coordinates form a degenerate block.
+    pub gap: f64,
+    /// Fraction of points held out for scoring.
+    pub test_fraction: f64,
+    /// Local-geometry parameters.
+    pub covariance: CovarianceParams,
+    /// Verdict thresholds.
+    pub thresholds: Thresholds,
+    /// Seed (ε subsample, splits, start vectors).
+    pub seed: u64,
+    /// Stage progress on stderr.
+    pub verbose: bool,
+}
+
+impl Default for CompareParams {
+    fn default() -> Self {
+        CompareParams {
+            k: 10,
+            eps: EpsilonRule::Auto,
+            alpha: 1.0,
+            d: None,
+            gap: 1e-2,
+            test_fraction: 0.2,
+            covariance: CovarianceParams::default(),
+            thresholds: Thresholds::default(),
+            seed: 0,
+            verbose: false,
+        }
+    }
+}
+
+/// Everything a comparison computed.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why, with numbers.
+    pub reasons: Vec<String>,
+    /// Shared ε.
+    pub eps: f64,
+    /// Embeddings of A and B.
+    pub embeddings: (Embedding, Embedding),
+    /// r_k curves of A and B (entry c belongs to ψ_{c+1}).
+    pub r_k: (Vec<f64>, Vec<f64>),
+    /// Selected coordinates (1-based) of A and B.
+    pub selected: (Vec<usize>, Vec<usize>),
+    /// The alignment of A's coordinates to B's.
+    pub alignment: Alignment,
+    /// Held-out relative RMSE of T_AB and T_BA.
+    pub rmse: (f64, f64),
+    /// Per-component R² of T_AB (components of o_B) and T_BA (components of o_A).
+    pub r2: (Vec<f64>, Vec<f64>),
+    /// Held-out relative RMSE of the direct regressions o_A → o_B and o_B → o_A.
+    pub baseline_rmse: (f64, f64),
+    /// Held-out relative RMSE of reconstructing `inputs` from o_A, o_B (when inputs are present).
+    pub input_rmse: (Option<f64>, Option<f64>),
+    /// Linear CKA, Procrustes and CCA on the paired observations.
+    pub similarity: Similarity,
+    /// Held-out predictions (T_AB(o_A), o_B) and (T_BA(o_B), o_A) for plots.
+    pub held_out: ((Array2<f64>, Array2<f64>), (Array2<f64>, Array2<f64>)),
+    /// Relative differences of matched diffusion rates.
+    pub rate_diffs: Vec<f64>,
+    /// Seconds per stage.
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+fn rows(a: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
+    a.select(Axis(0), idx)
+}
+
+/// Maps each column through the empirical CDF of its training values (linear interpolation between
+/// order statistics, clamped to [0, 1]). A monotone change of each coordinate, so it keeps the
+/// coordinate system; it removes the square-root behaviour of Neumann eigenfunctions (ψ ≈ 1 − c·s² at
+/// distance s from a boundary) whose inverse the regressions G would otherwise have to represent — in
+/// CDF units a coordinate is again linear in s.
+fn uniformise(c: &Array2<f64>, train: &[usize]) -> Array2<f64> {
+    let mut out = c.clone();
+    for k in 0..c.ncols() {
+        let mut v: Vec<f64> = train.iter().map(|&i| c[[i, k]]).collect();
+        v.sort_unstable_by(f64::total_cmp);
+        let m = v.len();
+        for i in 0..c.nrows() {
+            let x = c[[i, k]];
+            let pos = v.partition_point(|&t| t < x);
+            let u = if pos == 0 {
+                0.0
+            } else if pos >= m {
+                1.0
+            } else {
+                let (lo, hi) = (v[pos - 1], v[pos]);
+                let frac = if hi > lo { (x - lo) / (hi - lo) } else { 0.5 };
+                (pos as f64 - 1.0 + frac + 0.5) / m as f64
+            };
+            out[[i, k]] = u.clamp(0.0, 1.0);
+        }
+    }
+    out
+}
+
+/// Compares the two networks' observations on `dev`.
+pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut dyn Device) -> Result<Comparison> {
+    let n = a.n();
+    if b.n() != n {
+        return Err(Error::Shape(format!(
+            "A and B must observe the same N base inputs: A has N = {n}, B has N = {}",
+            b.n()
+        )));
+    }
+    if let Some(d) = p.d {
+        if d == 0 || d > p.k {
+            return Err(Error::param("d", format!("must lie in 1..={} (the number of coordinates k), got {d}", p.k)));
+        }
+    }
+    if !(0.05..=0.5).contains(&p.test_fraction) {
+        return Err(Error::param("test-fraction", format!("must lie in [0.05, 0.5], got {}", p.test_fraction)));
+    }
+    let mut timings = Vec::new();
+    let mut t = std::time::Instant::now();
+    let say = |s: &str| {
+        if p.verbose {
+            eprintln!("netmatch: {s}");
+        }
+    };
+    // One ε for both networks.
+    let ga = local_geometry(a, &p.covariance)?;
+    let gb = local_geometry(b, &p.covariance)?;
+    let (ea, eb) = (choose_epsilon(&ga, p.eps, p.seed)?, choose_epsilon(&gb, p.eps, p.seed)?);
+    let eps = (ea.eps * eb.eps).sqrt();
+    drop((ga, gb));
+    say(&format!("shared ε = {eps:.4e} (A {:.4e}, B {:.4e})", ea.eps, eb.eps));
+    let ep = EmbedParams {
+        k: p.k,
+        eps: EpsilonRule::Fixed(eps),
+        alpha: p.alpha,
+        covariance: p.covariance.clone(),
+        seed: p.seed,
+        verbose: p.verbose,
+        ..Default::default()
+    };
+    say("embedding A");
+    let emb_a = embed(a, &ep, dev)?;
+    say("embedding B");
+    let emb_b = embed(b, &ep, dev)?;
+    for (name, e) in [("A", &emb_a), ("B", &emb_b)] {
+        if !e.info.converged {
+            return Err(Error::Eigen(format!(
+                "the eigen-solve of {name} did not converge within {} matvecs",
+                e.info.matvecs
+            )));
+        }
+    }
+    timings.push(("embed", t.elapsed().as_secs_f64()));
+    t = std::time::Instant::now();
+    // Dimension per network: given, or the log-log estimate (rounded, at least 1).
+    let dim_of = |e: &Option<f64>| e.map(|v| v.round().max(1.0) as usize).unwrap_or(1).min(p.k);
+    let (da, db) = match p.d {
+        Some(d) => (d, d),
+        None => (dim_of(&ea.dimension), dim_of(&eb.dimension)),
+    };
+    let ra = select::residuals(&emb_a.coords, p.seed)?;
+    let rb = select::residuals(&emb_b.coords, p.seed)?;
+    let sa = select::choose(&ra, Some(da), 0.9);
+    let sb = select::choose(&rb, Some(db), 0.9);
+    timings.push(("select", t.elapsed().as_secs_f64()));
+    t = std::time::Instant::now();
+    let al = align(&emb_a.coords, &emb_a.eigenvalues, &sa, &emb_b.coords, &sb, p.gap)?;
+    let rate = |l: f64| -(l.clamp(1e-300, 1.0 - 1e-15)).ln();
+    let rate_diffs: Vec<f64> = al
+        .pairs
+        .iter()
+        .map(|&(ia, ib)| {
+            let (ma, mb) = (rate(emb_a.eigenvalues[ia]), rate(emb_b.eigenvalues[ib]));
+            (ma - mb).abs() / ma.max(mb)
+        })
+        .collect();
+    timings.push(("align", t.elapsed().as_secs_f64()));
+    t = std::time::Instant::now();
+    // Held-out split.
+    let mut rng = Rng::new(p.seed ^ 0x7e57);
+    let n_test = ((n as f64) * p.test_fraction).round().max(2.0) as usize;
+    let test = rng.sample_indices(n, n_test);
+    let mut is_test = vec![false; n];
+    test.iter().for_each(|&i| is_test[i] = true);
+    let train: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
+    let (oa, ob) = (&a.obs, &b.obs);
+    say("fitting Φ_A, G_B, Φ_B, G_A and the direct baselines");
+    // The common intrinsic coordinates: the mean of A's aligned and B's matched coordinates, each
+    // mapped through its empirical CDF (see `uniformise`). Φ_A, Φ_B are the out-of-sample maps onto
+    // them; G_B and G_A are then fitted on the coordinates *as Φ produces them* — smooth functions of
+    // the observations, free of the per-point noise that finite bursts leave in ψ — so each composed
+    // map T = G ∘ Φ is fed exactly the kind of input it was trained on.
+    let common = uniformise(&((&al.a_aligned + &al.b_matched) * 0.5), &train);
+    let phi_a = Krr::fit(rows(oa, &train).view(), rows(&common, &train).view(), p.seed)?;
+    let phi_b = Krr::fit(rows(ob, &train).view(), rows(&common, &train).view(), p.seed + 2)?;
+    let ca = phi_a.predict(rows(oa, &train).view());
+    let cb = phi_b.predict(rows(ob, &train).view());
+    let g_b = Krr::fit(ca.view(), rows(ob, &train).view(), p.seed + 1)?;
+    let g_a = Krr::fit(cb.view(), rows(oa, &train).view(), p.seed + 3)?;
+    let (oa_t, ob_t) = (rows(oa, &test), rows(ob, &test));
+    let t_ab = g_b.predict(phi_a.predict(oa_t.view()).view());
+    let t_ba = g_a.predict(phi_b.predict(ob_t.view()).view());
+    let rmse = (relative_rmse(&t_ab, &ob_t), relative_rmse(&t_ba, &oa_t));
+    let r2s = (r2(&t_ab, &ob_t), r2(&t_ba, &oa_t));
+    let direct_ab = Krr::fit(rows(oa, &train).view(), rows(ob, &train).view(), p.seed + 4)?;
+    let direct_ba = Krr::fit(rows(ob, &train).view(), rows(oa, &train).view(), p.seed + 5)?;
+    let baseline_rmse =
+        (relative_rmse(&direct_ab.predict(oa_t.view()), &ob_t), relative_rmse(&direct_ba.predict(ob_t.view()), &oa_t));
+    let input_rmse = |o: &Observations| -> Result<Option<f64>> {
+        match &o.inputs {
+            None => Ok(None),
+            Some(x) => {
+                let m = Krr::fit(rows(&o.obs, &train).view(), rows(x, &train).view(), p.seed + 6)?;
+                Ok(Some(relative_rmse(&m.predict(rows(&o.obs, &test).view()), &rows(x, &test))))
+            }
+        }
+    };
+    let input_rmse = (input_rmse(a)?, input_rmse(b)?);
+    timings.push(("transform", t.elapsed().as_secs_f64()));
+    let sim = similarity(oa, ob)?;
+    let ev = Evidence {
+        rmse_ab: rmse.0,
+        rmse_ba: rmse.1,
+        corr: al.corr.clone(),
+        dims: (sa.len(), sb.len()),
+        rate_diffs: rate_diffs.clone(),
+    };
+    let (verdict, mut reasons) = decide(&ev, &p.thresholds);
+    for (name, r) in [("A", input_rmse.0), ("B", input_rmse.1)] {
+        if let Some(r) = r {
+            if r > p.thresholds.not_equivalent_rmse {
+                reasons.push(format!("{name}'s observations do not determine the inputs (held-out input reconstruction RMSE {:.1} %): its observation map is not injective", 100.0 * r));
+            }
+        }
+    }
+    Ok(Comparison {
+        verdict,
+        reasons,
+        eps,
+        embeddings: (emb_a, emb_b),
+        r_k: (ra, rb),
+        selected: (sa, sb),
+        alignment: al,
+        rmse,
+        r2: r2s,
+        baseline_rmse,
+        input_rmse,
+        similarity: sim,
+        held_out: ((t_ab, ob_t), (t_ba, oa_t)),
+        rate_diffs,
+        timings,
+    })
+}
+
+impl Comparison {
+    /// The report as JSON (the `report.json` schema documented in the README).
+    pub fn to_json(&self, p: &CompareParams) -> Value {
+        let (ea, eb) = &self.embeddings;
+        let emb = |e: &Embedding, r: &Vec<f64>, sel: &Vec<usize>, inp: Option<f64>| {
+            json!({
+                "eigenvalues": e.eigenvalues,
+                "rank": e.rank,
+                "rank_histogram": e.rank_histogram.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "r_k": r,
+                "selected": sel,
+                "matvecs": e.info.matvecs,
+                "converged": e.info.converged,
+                "input_reconstruction_rmse": inp,
+                "seconds": e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect::<serde_json::Map<_, _>>(),
+            })
+        };
+        json!({
+            "verdict": self.verdict.as_str(),
+            "reasons": self.reasons,
+            "eps": self.eps,
+            "backend": ea.backend,
+            "adapter": ea.adapter,
+            "a": emb(ea, &self.r_k.0, &self.selected.0, self.input_rmse.0),
+            "b": emb(eb, &self.r_k.1, &self.selected.1, self.input_rmse.1),
+            "alignment": {
+                "pairs": self.alignment.pairs,
+                "abs_corr": self.alignment.corr,
+                "procrustes_blocks": self.alignment.blocks,
+                "rate_rel_diff": self.rate_diffs,
+            },
+            "transform": {
+                "rmse_ab": self.rmse.0,
+                "rmse_ba": self.rmse.1,
+                "r2_ab": self.r2.0,
+                "r2_ba": self.r2.1,
+                "baseline_direct_rmse_ab": self.baseline_rmse.0,
+                "baseline_direct_rmse_ba": self.baseline_rmse.1,
+            },
+            "similarity": {
+                "linear_cka": self.similarity.linear_cka,
+                "procrustes_distance": self.similarity.procrustes_distance,
+                "cca_mean_corr": self.similarity.cca_mean_corr,
+            },
+            "parameters": {
+                "k": p.k, "alpha": p.alpha, "d": p.d, "gap": p.gap, "test_fraction": p.test_fraction, "seed": p.seed,
+                "thresholds": {
+                    "equivalent_rmse": p.thresholds.equivalent_rmse,
+                    "equivalent_corr": p.thresholds.equivalent_corr,
+                    "not_equivalent_rmse": p.thresholds.not_equivalent_rmse,
+                    "spectrum_tol": p.thresholds.spectrum_tol,
+                },
+            },
+            "seconds": self.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect::<serde_json::Map<_, _>>(),
+        })
+    }
+}
