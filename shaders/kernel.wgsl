@@ -1,9 +1,10 @@
 // kernel: one row block of the all-pairs Mahalanobis matrix.
-//   d2_ij = 0.5 * (|U_i^T (o_i - o_j)|^2 + |U_j^T (o_i - o_j)|^2)
+//   d2_ij = 0.5 * (|U_i^T d|^2 + w_i (|d|^2 - |V_i^T d|^2) + |U_j^T d|^2 + w_j (|d|^2 - |V_j^T d|^2)),  d = o_i - o_j
 //   out   = exp(-d2 * inv_eps)   (write_distance == 0)   or   d2   (write_distance == 1)
-// Tiled 16x16: each workgroup stages a chunk of TD observation coordinates and factor rows for its 16
-// rows and 16 columns in workgroup memory, so every global value is read once per tile, not per pair.
-// CPU twin: src/cpu/kernel.rs.
+// U: pseudo-inverse factors, V: orthonormal tangent bases, w: normal weights (src/covariance.rs).
+// Tiled 16x16: each workgroup stages a chunk of TD observation coordinates, factor rows and tangent
+// rows for its 16 rows and 16 columns in workgroup memory, so every global value is read once per tile,
+// not once per pair. CPU twin: src/cpu/kernel.rs.
 
 // Keep in sync with `KernelParams` in src/gpu/kernel.rs.
 struct Params {
@@ -18,19 +19,23 @@ struct Params {
 }
 
 const TILE: u32 = 16u;
-const TD: u32 = 16u;
+const TD: u32 = 8u;
 // Keep in sync with `MAX_RANK` in src/covariance.rs.
 const MAX_RANK: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> obs: array<f32>;
 @group(0) @binding(2) var<storage, read> factors: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read> tangents: array<f32>;
+@group(0) @binding(4) var<storage, read> normal_w: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-var<workgroup> obs_i: array<f32, 256>;          // TILE * TD
-var<workgroup> obs_j: array<f32, 256>;
-var<workgroup> fac_i: array<f32, 2048>;         // TILE * TD * MAX_RANK
-var<workgroup> fac_j: array<f32, 2048>;
+var<workgroup> obs_i: array<f32, 128>;          // TILE * TD
+var<workgroup> obs_j: array<f32, 128>;
+var<workgroup> fac_i: array<f32, 1024>;         // TILE * TD * MAX_RANK
+var<workgroup> fac_j: array<f32, 1024>;
+var<workgroup> tan_i: array<f32, 1024>;
+var<workgroup> tan_j: array<f32, 1024>;
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -46,43 +51,58 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
     var a: array<f32, 8>;
     var b: array<f32, 8>;
-    for (var s = 0u; s < MAX_RANK; s++) { a[s] = 0.0; b[s] = 0.0; }
+    var ta: array<f32, 8>;
+    var tb: array<f32, 8>;
+    var dd = 0.0;
 
     for (var c0 = 0u; c0 < p.dim; c0 += TD) {
-        // Observations: slot lin = (point t, coordinate cc).
-        let t = lin / TD;
-        let cc = lin % TD;
-        let c = c0 + cc;
-        let gi = tile_i0 + t;
-        let gj = tile_j0 + t;
-        var vi = 0.0;
-        var vj = 0.0;
-        if (c < p.dim && gi < p.n) { vi = obs[gi * p.dim + c]; }
-        if (c < p.dim && gj < p.n) { vj = obs[gj * p.dim + c]; }
-        obs_i[lin] = vi;
-        obs_j[lin] = vj;
-        // Factors: TILE * TD * r values per side, 256 per pass.
+        // Observations: the first 128 slots load (point t, coordinate cc).
+        if (lin < TILE * TD) {
+            let t = lin / TD;
+            let c = c0 + lin % TD;
+            var vi = 0.0;
+            var vj = 0.0;
+            if (c < p.dim && tile_i0 + t < p.n) { vi = obs[(tile_i0 + t) * p.dim + c]; }
+            if (c < p.dim && tile_j0 + t < p.n) { vj = obs[(tile_j0 + t) * p.dim + c]; }
+            obs_i[lin] = vi;
+            obs_j[lin] = vj;
+        }
+        // Factors and tangents: TILE * TD * r values per side, 256 per pass.
         let count = TILE * TD * r;
         for (var q = lin; q < count; q += 256u) {
             let pt = q / (TD * r);
             let rem = q % (TD * r);
-            let ccq = rem / r;
+            let cq = c0 + rem / r;
             let s = rem % r;
-            let cq = c0 + ccq;
             var fi = 0.0;
             var fj = 0.0;
-            if (cq < p.dim && tile_i0 + pt < p.n) { fi = factors[((tile_i0 + pt) * p.dim + cq) * r + s]; }
-            if (cq < p.dim && tile_j0 + pt < p.n) { fj = factors[((tile_j0 + pt) * p.dim + cq) * r + s]; }
+            var gi = 0.0;
+            var gj = 0.0;
+            if (cq < p.dim && tile_i0 + pt < p.n) {
+                let at = ((tile_i0 + pt) * p.dim + cq) * r + s;
+                fi = factors[at];
+                gi = tangents[at];
+            }
+            if (cq < p.dim && tile_j0 + pt < p.n) {
+                let at = ((tile_j0 + pt) * p.dim + cq) * r + s;
+                fj = factors[at];
+                gj = tangents[at];
+            }
             fac_i[q] = fi;
             fac_j[q] = fj;
+            tan_i[q] = gi;
+            tan_j[q] = gj;
         }
         workgroupBarrier();
         let cmax = min(TD, p.dim - c0);
         for (var k = 0u; k < cmax; k++) {
             let d = obs_i[li * TD + k] - obs_j[lj * TD + k];
+            dd += d * d;
             for (var s = 0u; s < r; s++) {
                 a[s] += fac_i[(li * TD + k) * r + s] * d;
                 b[s] += fac_j[(lj * TD + k) * r + s] * d;
+                ta[s] += tan_i[(li * TD + k) * r + s] * d;
+                tb[s] += tan_j[(lj * TD + k) * r + s] * d;
             }
         }
         workgroupBarrier();
@@ -90,7 +110,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
     if (local_row < p.rows && i < p.n && j < p.n) {
         var d2 = 0.0;
-        for (var s = 0u; s < r; s++) { d2 += a[s] * a[s] + b[s] * b[s]; }
+        var pa = 0.0;
+        var pb = 0.0;
+        for (var s = 0u; s < r; s++) {
+            d2 += a[s] * a[s] + b[s] * b[s];
+            pa += ta[s] * ta[s];
+            pb += tb[s] * tb[s];
+        }
+        // Rounding can make |d|^2 - |V^T d|^2 slightly negative: clamp, as the CPU twin does.
+        d2 += max(dd - pa, 0.0) * normal_w[i] + max(dd - pb, 0.0) * normal_w[j];
         d2 = 0.5 * d2;
         var v = d2;
         if (p.write_distance == 0u) { v = exp(-d2 * p.inv_eps); }

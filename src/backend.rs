@@ -56,6 +56,10 @@ pub trait Device {
     fn krylov_expand(&mut self, from: usize, to: usize) -> Result<Vec<f32>>;
     /// Thick restart: V[:, :k] ← V[:, :m] Y (Y is m×k column-major), V[:, k] ← V[:, m].
     fn krylov_restart(&mut self, y: &[f32], k: usize) -> Result<()>;
+    /// Replaces column k with `v` made orthonormal to columns 0..k (CGS2). Used after convergence to
+    /// inject a fresh direction: a single-vector Krylov space holds one vector per distinct eigenvalue,
+    /// so exactly repeated eigenvalues are only found this way.
+    fn krylov_inject(&mut self, k: usize, v: &[f32]) -> Result<()>;
     /// The Ritz vectors V[:, :m] Y (Y m×k column-major), returned column-major (k columns of N).
     fn krylov_vectors(&mut self, y: &[f32], k: usize) -> Result<Vec<f32>>;
 }

@@ -11,6 +11,15 @@
 //! the last two can exceed the one we want, which would keep spurious directions whose 1/λ then
 //! dominates the distance. This step is N small eigenproblems and runs on the CPU (rayon) for both
 //! backends; the O(N²) stages are the GPU's.
+//!
+//! Normal directions. The rank-r pseudo-inverse measures only the tangential part of a displacement,
+//! so where the observed manifold folds back near itself (a nonmonotonic output beside slowly varying
+//! neurons) points far apart in input space look close and the kernel short-cuts across the fold. We
+//! therefore also keep the orthonormal tangent basis V_i and weight the normal part of δ by
+//! w_i = ν/λ_r,i (ν = `normal_weight`, default 1: normal displacement counts like displacement along
+//! the weakest genuine direction). For neighbours the normal offset is second order (curvature), so
+//! the local metric is unchanged; across a fold it is O(1) and disconnects the branches. ν = 0 gives
+//! the plain truncated pseudo-inverse; with r = D there is no normal space and nothing changes.
 
 use std::collections::BTreeMap;
 
@@ -32,11 +41,13 @@ pub struct CovarianceParams {
     pub rcond: f64,
     /// A spectral gap at least this large (ratio of consecutive eigenvalues) ends the genuine directions.
     pub gap_ratio: f64,
+    /// ν: weight of the normal part of a displacement relative to the weakest kept direction.
+    pub normal_weight: f64,
 }
 
 impl Default for CovarianceParams {
     fn default() -> Self {
-        CovarianceParams { rank: None, rcond: 1e-8, gap_ratio: 1e3 }
+        CovarianceParams { rank: None, rcond: 1e-8, gap_ratio: 1e3, normal_weight: 1.0 }
     }
 }
 
@@ -53,6 +64,10 @@ pub struct LocalGeometry {
     pub obs: Vec<f64>,
     /// Factors U_i, point-major: entry (i, c, s) at `(i * dim + c) * rank + s`.
     pub factors: Vec<f64>,
+    /// Orthonormal tangent bases V_i, same layout as `factors`.
+    pub tangents: Vec<f64>,
+    /// Normal weights w_i = ν/λ_r,i (0 when r = D or ν = 0).
+    pub normal_weights: Vec<f64>,
     /// Per-point rank estimates: rank → number of points.
     pub rank_histogram: BTreeMap<usize, usize>,
 }
@@ -62,6 +77,11 @@ impl LocalGeometry {
     pub fn factor(&self, i: usize) -> &[f64] {
         let w = self.dim * self.rank;
         &self.factors[i * w..(i + 1) * w]
+    }
+    /// The tangent basis V_i as a D×r row-major slice.
+    pub fn tangent(&self, i: usize) -> &[f64] {
+        let w = self.dim * self.rank;
+        &self.tangents[i * w..(i + 1) * w]
     }
     /// Observation i (centred).
     pub fn point(&self, i: usize) -> &[f64] {
@@ -151,6 +171,9 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
     let dim = data.dim();
     if params.rcond <= 0.0 || params.rcond >= 1.0 || !params.rcond.is_finite() {
         return Err(Error::param("rcond", format!("must lie in (0, 1), got {}", params.rcond)));
+    }
+    if !(params.normal_weight >= 0.0 && params.normal_weight.is_finite()) {
+        return Err(Error::param("normal-weight", format!("must be ≥ 0 and finite, got {}", params.normal_weight)));
     }
     if params.gap_ratio <= 1.0 || !params.gap_ratio.is_finite() {
         return Err(Error::param("gap-ratio", format!("must be > 1, got {}", params.gap_ratio)));
@@ -244,19 +267,30 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
         }
     }
     let mut factors = vec![0.0; n * dim * rank];
-    factors.par_chunks_mut(dim * rank).zip(spectra.par_iter()).for_each(|(u, s)| {
-        let floor = params.rcond * s.values[0];
-        for k in 0..rank.min(s.values.len()) {
-            // Directions below the noise floor are dropped (zero column), not inverted: 1/λ of noise
-            // would swamp the distance.
-            if s.values[k] <= floor {
-                break;
+    let mut tangents = vec![0.0; n * dim * rank];
+    let mut normal_weights = vec![0.0; n];
+    factors
+        .par_chunks_mut(dim * rank)
+        .zip(tangents.par_chunks_mut(dim * rank))
+        .zip(normal_weights.par_iter_mut())
+        .zip(spectra.par_iter())
+        .for_each(|(((u, v), w), s)| {
+            let floor = params.rcond * s.values[0];
+            let mut weakest = s.values[0];
+            for k in 0..rank.min(s.values.len()) {
+                // Directions below the noise floor are dropped (zero column), not inverted: 1/λ of
+                // noise would swamp the distance.
+                if s.values[k] <= floor {
+                    break;
+                }
+                weakest = s.values[k];
+                let inv = 1.0 / s.values[k].sqrt();
+                for c in 0..dim {
+                    u[c * rank + k] = s.vectors[k][c] * inv;
+                    v[c * rank + k] = s.vectors[k][c];
+                }
             }
-            let inv = 1.0 / s.values[k].sqrt();
-            for c in 0..dim {
-                u[c * rank + k] = s.vectors[k][c] * inv;
-            }
-        }
-    });
-    Ok(LocalGeometry { n, dim, rank, obs, factors, rank_histogram })
+            *w = if rank < dim { params.normal_weight / weakest } else { 0.0 };
+        });
+    Ok(LocalGeometry { n, dim, rank, obs, factors, tangents, normal_weights, rank_histogram })
 }

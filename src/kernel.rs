@@ -58,21 +58,34 @@ pub struct EpsilonChoice {
     pub dimension: Option<f64>,
 }
 
-/// The Mahalanobis distance d²_ij in f64 (the formula every twin implements).
+/// The Mahalanobis distance d²_ij in f64 (the formula every twin implements):
+/// ½(‖U_iᵀδ‖² + w_i‖(I − V_iV_iᵀ)δ‖² + ‖U_jᵀδ‖² + w_j‖(I − V_jV_jᵀ)δ‖²); see [`crate::covariance`] for the
+/// normal term.
 pub fn distance2(g: &LocalGeometry, i: usize, j: usize) -> f64 {
     let (oi, oj) = (g.point(i), g.point(j));
     let (ui, uj) = (g.factor(i), g.factor(j));
+    let (vi, vj) = (g.tangent(i), g.tangent(j));
     let r = g.rank;
     let mut a = [0.0f64; crate::covariance::MAX_RANK];
     let mut b = [0.0f64; crate::covariance::MAX_RANK];
+    let mut ta = [0.0f64; crate::covariance::MAX_RANK];
+    let mut tb = [0.0f64; crate::covariance::MAX_RANK];
+    let mut dd = 0.0;
     for c in 0..g.dim {
         let d = oi[c] - oj[c];
+        dd += d * d;
         for s in 0..r {
             a[s] += ui[c * r + s] * d;
             b[s] += uj[c * r + s] * d;
+            ta[s] += vi[c * r + s] * d;
+            tb[s] += vj[c * r + s] * d;
         }
     }
-    0.5 * (a[..r].iter().map(|x| x * x).sum::<f64>() + b[..r].iter().map(|x| x * x).sum::<f64>())
+    let sq = |v: &[f64]| v[..r].iter().map(|x| x * x).sum::<f64>();
+    // The normal parts are clamped at 0: rounding can make ‖δ‖² − ‖Vᵀδ‖² slightly negative.
+    let ni = (dd - sq(&ta)).max(0.0) * g.normal_weights[i];
+    let nj = (dd - sq(&tb)).max(0.0) * g.normal_weights[j];
+    0.5 * (sq(&a) + sq(&b) + ni + nj)
 }
 
 /// Chooses ε for `g` (see the module doc for the subsample).
@@ -137,6 +150,10 @@ pub struct GeometryF32 {
     pub obs: Vec<f32>,
     /// N×D×r factors.
     pub factors: Vec<f32>,
+    /// N×D×r tangent bases.
+    pub tangents: Vec<f32>,
+    /// N normal weights.
+    pub normal_weights: Vec<f32>,
 }
 
 impl From<&LocalGeometry> for GeometryF32 {
@@ -147,6 +164,8 @@ impl From<&LocalGeometry> for GeometryF32 {
             rank: g.rank,
             obs: g.obs.iter().map(|&v| v as f32).collect(),
             factors: g.factors.iter().map(|&v| v as f32).collect(),
+            tangents: g.tangents.iter().map(|&v| v as f32).collect(),
+            normal_weights: g.normal_weights.iter().map(|&v| v as f32).collect(),
         }
     }
 }

@@ -4,6 +4,12 @@
 //! from the coefficients the device returns once per cycle, solves it densely, tests convergence,
 //! and sends back the rotation for the restart.
 //!
+//! Repeated eigenvalues: a single-vector Krylov space contains one vector per *distinct* eigenvalue, so
+//! an exactly repeated eigenvalue (a circle's cos/sin pairs) shows up once and the solve would report
+//! convergence with the partner missing. After convergence the driver therefore injects a fresh random
+//! direction (orthogonal to the kept Ritz vectors) and runs on; it stops when the wanted Ritz values no
+//! longer change (at most [`MAX_INJECTIONS`] times).
+//!
 //! Convergence: Ritz pair (θ, y) has residual ‖S x − θ x‖ = |β_m y_m| (the Lanczos estimate); a pair is
 //! converged when that is ≤ `tol · |θ_max|` (relative to the operator's norm estimate; θ_max = 1 for
 //! a diffusion matrix). The matvec budget bounds the work; running out returns `converged = false`.
@@ -12,6 +18,9 @@ use crate::backend::Device;
 use crate::dense::sym_eig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+
+/// Most fresh-direction injections after convergence (see the module doc).
+pub const MAX_INJECTIONS: usize = 3;
 
 /// Parameters of the Lanczos solve.
 #[derive(Clone, Debug)]
@@ -88,6 +97,8 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
     let mut info = LanczosInfo { basis: m, ..Default::default() };
     let mut theta_kept: Vec<f64> = Vec::new();
     let mut from = 0usize;
+    let mut injections = 0usize;
+    let mut last_converged: Option<Vec<f64>> = None;
     loop {
         let h = dev.krylov_expand(from, m)?;
         info.matvecs += m - from;
@@ -134,7 +145,19 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
                 params.tol
             );
         }
-        if all || out_of_budget || size < m {
+        // After convergence, check for missed multiplicities: unless the values already survived an
+        // injection unchanged, inject a fresh direction and keep going.
+        let mut finished = all;
+        if all && size == m && !out_of_budget && injections < MAX_INJECTIONS {
+            let stable = last_converged.as_ref().is_some_and(|prev| {
+                prev.iter().zip(&e.values).all(|(a, b)| (a - b).abs() <= 10.0 * params.tol * scale)
+            });
+            if !stable {
+                finished = false;
+                last_converged = Some(e.values[..nev].to_vec());
+            }
+        }
+        if finished || out_of_budget || size < m {
             info.converged = all;
             let y = ritz_block(&e, size, m, want);
             let v = dev.krylov_vectors(&y, want)?;
@@ -143,6 +166,11 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
         }
         let y = ritz_block(&e, size, m, keep);
         dev.krylov_restart(&y, keep)?;
+        if all {
+            let fresh: Vec<f32> = (0..n).map(|_| rng.normal() as f32).collect();
+            dev.krylov_inject(keep, &fresh)?;
+            injections += 1;
+        }
         theta_kept = e.values[..keep].to_vec();
         from = keep;
         info.restarts += 1;

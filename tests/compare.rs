@@ -63,3 +63,34 @@ fn a_network_blind_to_x2_is_not_equivalent() {
     assert!(c.reasons.iter().any(|r| r.contains("intrinsic dimensions differ")), "{:?}", c.reasons);
     assert!(c.reasons.iter().any(|r| r.contains("T_AB fails")), "{:?}", c.reasons);
 }
+
+/// Experiment (a) in miniature: a nonmonotonic scalar output alone folds the input (flagged as not
+/// injective); the output plus two hidden neurons (q = 2d+1 = 3) is an embedding and compares
+/// equivalent to another network's three neurons.
+#[test]
+fn scalar_output_alone_is_not_injective_but_three_neurons_are() {
+    let x = synthetic::uniform_box(1200, &[1.0], 31);
+    let f = |t: f64| (2.0 * std::f64::consts::PI * t).sin() + t / 2.0;
+    let a1 = synthetic::observe(&x, 64, 0.005, 1, 3, move |v, o| o[0] = f(v[0])).unwrap();
+    let a3 = synthetic::observe(&x, 64, 0.005, 3, 3, move |v, o| {
+        o[0] = f(v[0]);
+        o[1] = (2.0 * v[0] - 1.0).tanh();
+        o[2] = (0.3 - 1.2 * v[0]).tanh();
+    })
+    .unwrap();
+    let b3 = synthetic::observe(&x, 64, 0.005, 3, 4, move |v, o| {
+        o[0] = f(v[0]);
+        o[1] = (1.5 * v[0] - 0.7).tanh();
+        o[2] = (0.4 - 2.0 * v[0]).tanh();
+    })
+    .unwrap();
+    let p = CompareParams { d: Some(1), ..Default::default() };
+    let folded = compare(&a1, &b3, &p, &mut CpuDevice::new()).unwrap();
+    println!("A1 vs B3: {:?} {:?} rmse {:?} input {:?}", folded.verdict, folded.reasons, folded.rmse, folded.input_rmse);
+    assert_eq!(folded.verdict, Verdict::NotEquivalent);
+    assert!(folded.reasons.iter().any(|r| r.contains("not injective")), "{:?}", folded.reasons);
+    let good = compare(&a3, &b3, &p, &mut CpuDevice::new()).unwrap();
+    println!("A3 vs B3: {:?} {:?} rmse {:?}", good.verdict, good.reasons, good.rmse);
+    println!("{}", serde_json::to_string(&good.to_json(&p)).unwrap());
+    assert_eq!(good.verdict, Verdict::Equivalent, "{:?}", good.reasons);
+}

@@ -122,6 +122,21 @@ impl Device for CpuDevice {
         self.coef.iter_mut().for_each(|c| *c = 0.0);
         Ok(())
     }
+    fn krylov_inject(&mut self, k: usize, v: &[f32]) -> Result<()> {
+        self.check_vec(v, "krylov inject")?;
+        let n = self.n;
+        if k > self.m {
+            return Err(Error::Eigen(format!("inject into column {k} of a basis of {} columns", self.m + 1)));
+        }
+        let mut w = v.to_vec();
+        let mut h = vec![0.0f32; self.m + 1];
+        for _ in 0..2 {
+            lanczos::lanczos_project(&self.basis, n, k, &w, &mut h);
+            lanczos::lanczos_orthogonalise(&self.basis, n, k, &h, &mut w);
+        }
+        lanczos::lanczos_normalise(&w, &mut self.basis[k * n..(k + 1) * n], None);
+        Ok(())
+    }
     fn krylov_vectors(&mut self, y: &[f32], k: usize) -> Result<Vec<f32>> {
         let (n, m) = (self.n, self.m);
         lanczos::lanczos_restart(&self.basis, n, m, y, k, false, &mut self.spare);

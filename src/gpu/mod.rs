@@ -38,7 +38,6 @@ struct Krylov {
     m: usize,
     basis: [GpuBuffer<f32>; 2],
     cur: usize,
-    #[expect(dead_code, reason = "held so the work vector's lifetime is visibly tied to the bind groups that use it")]
     w: GpuBuffer<f32>,
     coef: GpuBuffer<f32>,
     y: GpuBuffer<f32>,
@@ -169,6 +168,8 @@ impl Device for GpuDevice {
         }
         let obs = GpuBuffer::from_slice(&ctx, "obs", &geom.obs)?;
         let factors = GpuBuffer::from_slice(&ctx, "factors", &geom.factors)?;
+        let tangents = GpuBuffer::from_slice(&ctx, "tangents", &geom.tangents)?;
+        let normal_w = GpuBuffer::from_slice(&ctx, "normal weights", &geom.normal_weights)?;
         let vec_in = GpuBuffer::<f32>::zeroed(&ctx, "vec in", n)?;
         let vec_out = GpuBuffer::<f32>::zeroed(&ctx, "vec out", n)?;
         self.bg_matvec = blocks
@@ -179,7 +180,12 @@ impl Device for GpuDevice {
             blocks.iter().map(|b| bind(&ctx, "normalise", &self.arena, &[vec_in.binding(), b.buf.binding()])).collect();
         let bg_kernel: Vec<_> = blocks
             .iter()
-            .map(|b| bind(&ctx, "kernel", &self.arena, &[obs.binding(), factors.binding(), b.buf.binding()]))
+            .map(|b| bind(
+                    &ctx,
+                    "kernel",
+                    &self.arena,
+                    &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), b.buf.binding()],
+                ))
             .collect();
         self.arena.clear();
         let mut enc = self.encoder();
@@ -443,6 +449,35 @@ impl Device for GpuDevice {
         if let Some(k) = self.krylov.as_mut() {
             k.cur = 1 - cur;
         }
+        ctx.check()
+    }
+
+    fn krylov_inject(&mut self, kk: usize, v: &[f32]) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
+        let (m, cur) = (k.m, k.cur);
+        if v.len() != n || kk > m {
+            return Err(Error::Eigen(format!("inject a vector of length {} into column {kk} (N = {n}, m = {m})", v.len())));
+        }
+        k.w.write(&ctx, 0, v);
+        let tmp = ((m + 1) * m) as u32;
+        self.arena.clear();
+        let mut enc = self.encoder();
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("inject"), timestamp_writes: None });
+            // CGS2 against columns 0..k; the projections go to the scratch slot only (hcol = tmp).
+            let base = StepParams { n: n as u32, ncols: kk as u32, hcol: tmp, tmp, m: m as u32, ..Default::default() };
+            for _ in 0..2 {
+                lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_project[cur], Op::Project, base)?;
+                lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_orth[cur], Op::Orthogonalise, base)?;
+            }
+            let p = StepParams { dst: (kk * n) as u32, flag: 0, ..base };
+            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[cur], Op::Normalise, p)?;
+        }
+        self.arena.upload(&ctx);
+        ctx.queue.submit(Some(enc.finish()));
         ctx.check()
     }
 
