@@ -55,6 +55,9 @@ pub struct EmbedArgs {
     /// auto (GPU if present, else CPU), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
+    /// Weight ν of the normal part of a displacement (0 = plain truncated pseudo-inverse).
+    #[arg(long, default_value_t = 0.0)]
+    pub normal_weight: f64,
     /// Relative residual tolerance of the eigen-solve.
     #[arg(long, default_value_t = 1e-5)]
     pub tol: f64,

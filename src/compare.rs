@@ -53,7 +53,8 @@ impl Default for CompareParams {
             d: None,
             gap: 1e-2,
             test_fraction: 0.2,
-            covariance: CovarianceParams::default(),
+            // Fold protection: see the normal-direction note in `covariance`.
+            covariance: CovarianceParams { normal_weight: 10.0, ..Default::default() },
             thresholds: Thresholds::default(),
             seed: 0,
             verbose: false,
@@ -105,7 +106,7 @@ fn rows(a: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
 /// coordinate system; it removes the square-root behaviour of Neumann eigenfunctions (ψ ≈ 1 − c·s² at
 /// distance s from a boundary) whose inverse the regressions G would otherwise have to represent — in
 /// CDF units a coordinate is again linear in s.
-fn uniformise(c: &Array2<f64>, train: &[usize]) -> Array2<f64> {
+pub fn uniformise(c: &Array2<f64>, train: &[usize]) -> Array2<f64> {
     let mut out = c.clone();
     for k in 0..c.ncols() {
         let mut v: Vec<f64> = train.iter().map(|&i| c[[i, k]]).collect();

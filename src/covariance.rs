@@ -16,8 +16,9 @@
 //! so where the observed manifold folds back near itself (a nonmonotonic output beside slowly varying
 //! neurons) points far apart in input space look close and the kernel short-cuts across the fold. We
 //! therefore also keep the orthonormal tangent basis V_i and weight the normal part of δ by
-//! w_i = ν/λ_r,i (ν = `normal_weight`, default 1: normal displacement counts like displacement along
-//! the weakest genuine direction). For neighbours the normal offset is second order (curvature), so
+//! w_i = ν/λ_r,i (ν = `normal_weight`; ν = 1 makes normal displacement count like displacement along
+//! the weakest genuine direction). `embed` defaults to ν = 0 (the design's plain formula);
+//! `compare` defaults to ν = 10, which the folded scalar-network test needs. For neighbours the normal offset is second order (curvature), so
 //! the local metric is unchanged; across a fold it is O(1) and disconnects the branches. ν = 0 gives
 //! the plain truncated pseudo-inverse; with r = D there is no normal space and nothing changes.
 
@@ -41,13 +42,14 @@ pub struct CovarianceParams {
     pub rcond: f64,
     /// A spectral gap at least this large (ratio of consecutive eigenvalues) ends the genuine directions.
     pub gap_ratio: f64,
-    /// ν: weight of the normal part of a displacement relative to the weakest kept direction.
+    /// ν: weight of the normal part of a displacement relative to the weakest kept direction
+    /// (default 0 here; [`crate::compare::CompareParams`] defaults to 10).
     pub normal_weight: f64,
 }
 
 impl Default for CovarianceParams {
     fn default() -> Self {
-        CovarianceParams { rank: None, rcond: 1e-8, gap_ratio: 1e3, normal_weight: 1.0 }
+        CovarianceParams { rank: None, rcond: 1e-8, gap_ratio: 1e3, normal_weight: 0.0 }
     }
 }
 

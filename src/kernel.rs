@@ -22,7 +22,7 @@ pub const EPS_SAMPLE: usize = 1500;
 /// How ε is chosen.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum EpsilonRule {
-    /// Singer's method: ε at the maximal slope of log Σ_ij K_ij(ε) against log ε.
+    /// Singer's method on log Σ_ij K_ij(ε) against log ε: the middle of the plateau of maximal slope.
     Auto,
     /// The median of d² over pairs.
     Median,
@@ -127,14 +127,21 @@ pub fn choose_epsilon(g: &LocalGeometry, rule: EpsilonRule, seed: u64) -> Result
             (2.0 * s + npts).ln()
         })
         .collect();
-    let mut best = (1usize, f64::MIN);
-    for k in 1..GRID - 1 {
-        let slope = (log_sums[k + 1] - log_sums[k - 1]) / (grid[k + 1].ln() - grid[k - 1].ln());
-        if slope > best.1 {
-            best = (k, slope);
-        }
+    let slopes: Vec<f64> =
+        (1..GRID - 1).map(|k| (log_sums[k + 1] - log_sums[k - 1]) / (grid[k + 1].ln() - grid[k - 1].ln())).collect();
+    let (arg, max) = slopes.iter().enumerate().fold((0, f64::MIN), |b, (k, &v)| if v > b.1 { (k, v) } else { b });
+    // The slope is flat (≈ d/2) over the whole scaling range, so its argmax is nearly arbitrary within
+    // it — on an evenly sampled curve it can sit at the barely-connected end. Take the geometric middle
+    // of the contiguous plateau (slope ≥ 90 % of the maximum) around the argmax instead.
+    let (mut lo_k, mut hi_k) = (arg, arg);
+    while lo_k > 0 && slopes[lo_k - 1] >= 0.9 * max {
+        lo_k -= 1;
     }
-    Ok(EpsilonChoice { eps: grid[best.0], rule: "auto", slope: Some(best.1), dimension: Some(2.0 * best.1) })
+    while hi_k + 1 < slopes.len() && slopes[hi_k + 1] >= 0.9 * max {
+        hi_k += 1;
+    }
+    let eps = (grid[lo_k + 1] * grid[hi_k + 1]).sqrt();
+    Ok(EpsilonChoice { eps, rule: "auto", slope: Some(max), dimension: Some(2.0 * max) })
 }
 
 /// The local geometry in the f32 layout the devices consume (same indexing as [`LocalGeometry`]).

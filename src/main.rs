@@ -89,6 +89,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     params.covariance.rank = a.rank;
+    params.covariance.normal_weight = a.normal_weight;
     let (mut dev, note) = open(backend)?;
     if let Some(note) = &note {
         eprintln!("netmatch: {note}");

@@ -180,12 +180,14 @@ impl Device for GpuDevice {
             blocks.iter().map(|b| bind(&ctx, "normalise", &self.arena, &[vec_in.binding(), b.buf.binding()])).collect();
         let bg_kernel: Vec<_> = blocks
             .iter()
-            .map(|b| bind(
+            .map(|b| {
+                bind(
                     &ctx,
                     "kernel",
                     &self.arena,
                     &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), b.buf.binding()],
-                ))
+                )
+            })
             .collect();
         self.arena.clear();
         let mut enc = self.encoder();
@@ -458,7 +460,10 @@ impl Device for GpuDevice {
         let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
         let (m, cur) = (k.m, k.cur);
         if v.len() != n || kk > m {
-            return Err(Error::Eigen(format!("inject a vector of length {} into column {kk} (N = {n}, m = {m})", v.len())));
+            return Err(Error::Eigen(format!(
+                "inject a vector of length {} into column {kk} (N = {n}, m = {m})",
+                v.len()
+            )));
         }
         k.w.write(&ctx, 0, v);
         let tmp = ((m + 1) * m) as u32;
