@@ -7,7 +7,7 @@ use ndarray::Array2;
 
 use crate::dense::svd;
 use crate::error::{Error, Result};
-use crate::stats::corr;
+use crate::stats::{corr, standardise};
 
 /// The result of aligning A's coordinates to B's.
 #[derive(Clone, Debug)]
@@ -24,15 +24,6 @@ pub struct Alignment {
     pub blocks: Vec<Vec<usize>>,
 }
 
-/// Column `c` of `coords`, standardised to zero mean and unit variance.
-pub fn standardised(coords: &Array2<f64>, c: usize) -> Vec<f64> {
-    let v = coords.column(c).to_vec();
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt().max(1e-300);
-    v.iter().map(|x| (x - m) / sd).collect()
-}
-
 /// Aligns A's selected coordinates (`a_sel`, indices into `a`) to B's (`b_sel`).
 pub fn align(
     a: &Array2<f64>,
@@ -46,8 +37,8 @@ pub fn align(
     if b.nrows() != n {
         return Err(Error::Shape(format!("A has {n} points, B has {}", b.nrows())));
     }
-    let sa: Vec<Vec<f64>> = a_sel.iter().map(|&c| standardised(a, c)).collect();
-    let sb: Vec<Vec<f64>> = b_sel.iter().map(|&c| standardised(b, c)).collect();
+    let sa: Vec<Vec<f64>> = a_sel.iter().map(|&c| standardise(&a.column(c).to_vec())).collect();
+    let sb: Vec<Vec<f64>> = b_sel.iter().map(|&c| standardise(&b.column(c).to_vec())).collect();
     // Greedy matching on |corr|.
     let mut cands: Vec<(f64, usize, usize)> = Vec::new();
     for (i, x) in sa.iter().enumerate() {

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::dense::sym_eig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::stats::standardise;
 
 /// Points used by the local regression.
 pub const SELECT_SAMPLE: usize = 1000;
@@ -25,14 +26,8 @@ pub fn residuals(coords: &Array2<f64>, seed: u64) -> Result<Vec<f64>> {
     let idx = Rng::new(seed ^ 0x5e1ec7).sample_indices(n, SELECT_SAMPLE);
     let s = idx.len();
     // Standardised coordinates on the subsample.
-    let cols: Vec<Vec<f64>> = (1..kk)
-        .map(|c| {
-            let v: Vec<f64> = idx.iter().map(|&i| coords[[i, c]]).collect();
-            let m = v.iter().sum::<f64>() / s as f64;
-            let sd = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / s as f64).sqrt().max(1e-300);
-            v.iter().map(|x| (x - m) / sd).collect()
-        })
-        .collect();
+    let cols: Vec<Vec<f64>> =
+        (1..kk).map(|c| standardise(&idx.iter().map(|&i| coords[[i, c]]).collect::<Vec<f64>>())).collect();
     let mut out = vec![1.0];
     for k in 1..cols.len() {
         // Regress column k on columns 0..k.

@@ -20,6 +20,14 @@ pub fn corr(a: &[f64], b: &[f64]) -> f64 {
     if saa <= 0.0 || sbb <= 0.0 { 0.0 } else { sab / (saa * sbb).sqrt() }
 }
 
+/// `v` shifted to zero mean and scaled to unit variance (a constant series stays at zero).
+pub fn standardise(v: &[f64]) -> Vec<f64> {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt().max(1e-300);
+    v.iter().map(|x| (x - m) / sd).collect()
+}
+
 /// Coefficient of determination per column of `truth`.
 pub fn r2(pred: &Array2<f64>, truth: &Array2<f64>) -> Vec<f64> {
     (0..truth.ncols())

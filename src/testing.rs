@@ -77,13 +77,7 @@ pub fn gpu_for_test() -> Option<Arc<GpuContext>> {
 }
 
 pub use crate::stats::corr;
-
-fn standardise(v: &[f64]) -> Vec<f64> {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
-    v.iter().map(|x| (x - m) / s).collect()
-}
+use crate::stats::standardise;
 
 /// Aligns the pair (p1, p2) to the targets (t1, t2) by the best 2×2 orthogonal map (rotation or
 /// reflection, orthogonal Procrustes on standardised series) and returns |corr| of each aligned column
