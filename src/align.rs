@@ -1,6 +1,6 @@
 //! Step 7: put network A's selected diffusion coordinates into network B's frame. Coordinates are
 //! standardised, matched greedily by |corr| on the shared inputs with a sign fix, and blocks of
-//! (near-)equal eigenvalues (relative gap below `gap`, e.g. a circle's cos/sin pair or a square's two
+//! (near-)equal eigenvalues (relative gap of the rates −ln λ below `gap`, e.g. a circle's cos/sin pair or a square's two
 //! modes) — where only the span is defined — are aligned by orthogonal Procrustes (reflections allowed).
 
 use ndarray::Array2;
@@ -59,13 +59,16 @@ pub fn align(
     }
     matched.sort_unstable();
     let d = matched.len();
-    // Blocks of near-equal eigenvalues among A's matched coordinates (chained by relative gap).
+    // Blocks of near-equal eigenvalues among A's matched coordinates, chained by the relative gap of
+    // the diffusion rates μ = −ln λ (the Laplacian's eigenvalues). The gap of λ itself says nothing:
+    // every leading λ lies within a few per cent of 1.
+    let rate = |l: f64| -(l.clamp(1e-300, 1.0 - 1e-15)).ln();
     let mut blocks: Vec<Vec<usize>> = Vec::new();
     for p in 0..d {
-        let lam = a_vals[a_sel[matched[p].0]];
+        let lam = rate(a_vals[a_sel[matched[p].0]]);
         let joins = blocks.last().and_then(|blk| blk.last()).is_some_and(|&q| {
-            let mu = a_vals[a_sel[matched[q].0]];
-            (lam - mu).abs() <= gap * mu.abs().max(lam.abs())
+            let mu = rate(a_vals[a_sel[matched[q].0]]);
+            (lam - mu).abs() <= gap * mu.max(lam)
         });
         if joins {
             blocks.last_mut().expect("checked").push(p);

@@ -56,6 +56,8 @@ pub struct EpsilonChoice {
     pub slope: Option<f64>,
     /// Implied intrinsic dimension 2 × slope (auto only).
     pub dimension: Option<f64>,
+    /// The ends of the scaling plateau (slope ≥ 90 % of its maximum) the auto rule chose from.
+    pub plateau: Option<(f64, f64)>,
 }
 
 /// The Mahalanobis distance d²_ij in f64 (the formula every twin implements):
@@ -94,7 +96,7 @@ pub fn choose_epsilon(g: &LocalGeometry, rule: EpsilonRule, seed: u64) -> Result
         if !(eps > 0.0 && eps.is_finite()) {
             return Err(Error::param("eps", format!("must be > 0 and finite, got {eps}")));
         }
-        return Ok(EpsilonChoice { eps, rule: "fixed", slope: None, dimension: None });
+        return Ok(EpsilonChoice { eps, rule: "fixed", slope: None, dimension: None, plateau: None });
     }
     let idx = Rng::new(seed ^ 0xE95).sample_indices(g.n, EPS_SAMPLE);
     let mut d2: Vec<f64> = Vec::with_capacity(idx.len() * idx.len() / 2);
@@ -110,7 +112,7 @@ pub fn choose_epsilon(g: &LocalGeometry, rule: EpsilonRule, seed: u64) -> Result
     }
     let median = positive[positive.len() / 2];
     if rule == EpsilonRule::Median {
-        return Ok(EpsilonChoice { eps: median, rule: "median", slope: None, dimension: None });
+        return Ok(EpsilonChoice { eps: median, rule: "median", slope: None, dimension: None, plateau: None });
     }
     // Log grid spanning the distance range with a decade of margin on both sides.
     let lo = positive[0].max(positive[positive.len() / 1000]) * 0.1;
@@ -141,7 +143,13 @@ pub fn choose_epsilon(g: &LocalGeometry, rule: EpsilonRule, seed: u64) -> Result
         hi_k += 1;
     }
     let eps = (grid[lo_k + 1] * grid[hi_k + 1]).sqrt();
-    Ok(EpsilonChoice { eps, rule: "auto", slope: Some(max), dimension: Some(2.0 * max) })
+    Ok(EpsilonChoice {
+        eps,
+        rule: "auto",
+        slope: Some(max),
+        dimension: Some(2.0 * max),
+        plateau: Some((grid[lo_k + 1], grid[hi_k + 1])),
+    })
 }
 
 /// The local geometry in the f32 layout the devices consume (same indexing as [`LocalGeometry`]).

@@ -46,8 +46,6 @@ fn pair_2d(uses_a: Vec<bool>, n: usize) -> (netmatch::Observations, netmatch::Ob
 }
 
 #[test]
-#[ignore = "issue 3 acceptance not met yet: held-out RMSE 2.9 % / 1.9 % against the ≤ 2 % target (diffusion \
-            coordinates fold at Neumann boundaries; see BENCHMARKS.md / the issue-3 note)"]
 fn two_injective_maps_of_the_same_input_are_equivalent() {
     let (a, b) = pair_2d(vec![true, true], 1500);
     let c = compare(&a, &b, &CompareParams { verbose: true, ..Default::default() }, &mut CpuDevice::new()).unwrap();
