@@ -22,6 +22,8 @@ pub enum Command {
     Info,
     /// Diffusion-map embedding of one network's observations (.npz in, .npz out, JSON summary on stdout).
     Embed(EmbedArgs),
+    /// Compare two networks observed on the same base inputs: verdict, report.json, figures.
+    Compare(Box<CompareArgs>),
     /// Benchmarks (GPU path vs CPU path in one run).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -106,4 +108,114 @@ pub struct BenchEmbedArgs {
     /// Write the JSON record here (always also printed to stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Arguments of `netmatch compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Network A: .npz or .safetensors with `obs`, `bursts` or `jacobians`, optional `sigma`, `inputs`,
+    /// `outputs` (or give .npy files with --a-obs …).
+    #[arg(long, required_unless_present_any = ["a_obs", "synthetic"], conflicts_with_all = ["a_obs", "synthetic"])]
+    pub a: Option<PathBuf>,
+    /// Network B (same N base inputs as A, in the same order; D may differ).
+    #[arg(long, required_unless_present_any = ["b_obs", "synthetic"], conflicts_with_all = ["b_obs", "synthetic"])]
+    pub b: Option<PathBuf>,
+    /// Built-in seeded pair instead of files: `equivalent` (two random tanh networks of the same 2-D
+    /// input, D = 8 and 12, N = 1500) or `blind` (the same, but A ignores x₂: a negative control).
+    #[arg(long, value_parser = ["equivalent", "blind"])]
+    pub synthetic: Option<String>,
+    /// A's observations as .npy (N×D), instead of --a.
+    #[arg(long)]
+    pub a_obs: Option<PathBuf>,
+    /// A's bursts as .npy (N×M×D).
+    #[arg(long)]
+    pub a_bursts: Option<PathBuf>,
+    /// A's Jacobians as .npy (N×D×d).
+    #[arg(long)]
+    pub a_jacobians: Option<PathBuf>,
+    /// A's inputs as .npy (N×d), optional.
+    #[arg(long)]
+    pub a_inputs: Option<PathBuf>,
+    /// A's outputs as .npy (N×P), optional.
+    #[arg(long)]
+    pub a_outputs: Option<PathBuf>,
+    /// A's burst radius σ (with .npy input).
+    #[arg(long, default_value_t = 1.0)]
+    pub a_sigma: f64,
+    /// B's observations as .npy (N×D), instead of --b.
+    #[arg(long)]
+    pub b_obs: Option<PathBuf>,
+    /// B's bursts as .npy (N×M×D).
+    #[arg(long)]
+    pub b_bursts: Option<PathBuf>,
+    /// B's Jacobians as .npy (N×D×d).
+    #[arg(long)]
+    pub b_jacobians: Option<PathBuf>,
+    /// B's inputs as .npy (N×d), optional.
+    #[arg(long)]
+    pub b_inputs: Option<PathBuf>,
+    /// B's outputs as .npy (N×P), optional.
+    #[arg(long)]
+    pub b_outputs: Option<PathBuf>,
+    /// B's burst radius σ (with .npy input).
+    #[arg(long, default_value_t = 1.0)]
+    pub b_sigma: f64,
+    /// Report directory (report.json + PNG figures). Refused if it holds files, unless --force.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace files in an existing, non-empty --out directory.
+    #[arg(long)]
+    pub force: bool,
+    /// auto (GPU if present, else CPU), gpu, or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Kernel bandwidth: auto (on the scaling plateau, see --eps-position), median, or a number.
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    pub eps: String,
+    /// Position of the shared ε on the auto rule's scaling plateau (0 lower end, 0.5 middle, 1 upper end).
+    #[arg(long, default_value_t = 0.75)]
+    pub eps_position: f64,
+    /// Intrinsic dimension d (default: each network's ε log-log estimate).
+    #[arg(long)]
+    pub d: Option<usize>,
+    /// Non-trivial diffusion coordinates per network.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Weight ν of the normal part of a displacement in the Mahalanobis distance.
+    #[arg(long, default_value_t = 3.0)]
+    pub normal_weight: f64,
+    /// Relative gap of diffusion rates below which coordinates form a degenerate (Procrustes) block.
+    #[arg(long, default_value_t = 1e-2)]
+    pub gap: f64,
+    /// Fraction of the base inputs held out for scoring.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Neurons of each network to compare: all, auto (2d+1 by variance, skipping dead and saturated
+    /// ones, when a file holds more), or a number q.
+    #[arg(long, default_value = "all")]
+    pub neurons: String,
+    /// Also compare A's first q = 1 … 2d+1 picked neurons against B and report each.
+    #[arg(long)]
+    pub whitney_sweep: bool,
+    /// Equivalent when both held-out RMSEs are at most this (relative).
+    #[arg(long, default_value_t = 0.02)]
+    pub equivalent_rmse: f64,
+    /// Equivalent needs every matched |corr| at least this.
+    #[arg(long, default_value_t = 0.99)]
+    pub equivalent_corr: f64,
+    /// Not equivalent when either held-out RMSE exceeds this.
+    #[arg(long, default_value_t = 0.10)]
+    pub not_equivalent_rmse: f64,
+    /// Largest relative difference of matched diffusion rates for the spectra to match.
+    #[arg(long, default_value_t = 0.25)]
+    pub spectrum_tol: f64,
+    /// Seed (ε subsample, splits, start vectors).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Exit 3 unless the verdict is `equivalent` (for scripts).
+    #[arg(long)]
+    pub fail_unless_equivalent: bool,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

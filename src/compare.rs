@@ -12,12 +12,26 @@ use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
 use crate::embed::{EmbedParams, Embedding, embed};
 use crate::error::{Error, Result};
-use crate::kernel::{EpsilonRule, choose_epsilon};
+use crate::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
+use crate::progress::Progress;
 use crate::rng::Rng;
 use crate::select;
 use crate::stats::{Similarity, r2, similarity};
 use crate::transform::{Krr, relative_rmse};
 use crate::verdict::{Evidence, Thresholds, Verdict, decide};
+
+/// Fewest base inputs a comparison accepts.
+pub const MIN_POINTS: usize = 50;
+
+/// Prefixes an input-dependent error with the network it came from.
+fn name_error(name: &str, e: Error) -> Error {
+    match e {
+        Error::Degenerate(m) => Error::Degenerate(format!("network {name}: {m}")),
+        Error::Shape(m) => Error::Shape(format!("network {name}: {m}")),
+        Error::Param { name: p, message } => Error::Param { name: p, message: format!("network {name}: {message}") },
+        other => other,
+    }
+}
 
 /// Parameters of a comparison.
 #[derive(Clone, Debug)]
@@ -44,7 +58,7 @@ pub struct CompareParams {
     pub thresholds: Thresholds,
     /// Seed (ε subsample, splits, start vectors).
     pub seed: u64,
-    /// Stage progress on stderr.
+    /// A progress bar over the stages on stderr.
     pub verbose: bool,
 }
 
@@ -76,6 +90,10 @@ pub struct Comparison {
     pub reasons: Vec<String>,
     /// Shared ε.
     pub eps: f64,
+    /// Each network's own ε choice (auto: with its scaling plateau and implied dimension).
+    pub eps_choices: (EpsilonChoice, EpsilonChoice),
+    /// The intrinsic dimension used for A and B (given, or rounded from the ε log-log slope).
+    pub dims: (usize, usize),
     /// Embeddings of A and B.
     pub embeddings: (Embedding, Embedding),
     /// r_k curves of A and B (entry c belongs to ψ_{c+1}).
@@ -161,6 +179,41 @@ impl Unfold {
     }
 }
 
+/// The seeded held-out split every score of a comparison uses: (training rows, test rows).
+pub fn split(n: usize, test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = Rng::new(seed ^ 0x7e57);
+    let n_test = ((n as f64) * test_fraction).round().max(2.0) as usize;
+    let test = rng.sample_indices(n, n_test);
+    let mut is_test = vec![false; n];
+    test.iter().for_each(|&i| is_test[i] = true);
+    ((0..n).filter(|&i| !is_test[i]).collect(), test)
+}
+
+/// The comparison of two networks as a builder: `Compare::new(&a, &b).params(p).run(dev)`.
+pub struct Compare<'a> {
+    a: &'a Observations,
+    b: &'a Observations,
+    params: CompareParams,
+}
+
+impl<'a> Compare<'a> {
+    /// A comparison of `a` and `b` (observed on the same N base inputs) with default parameters.
+    pub fn new(a: &'a Observations, b: &'a Observations) -> Self {
+        Compare { a, b, params: CompareParams::default() }
+    }
+
+    /// Replaces the parameters.
+    pub fn params(mut self, params: CompareParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Runs the comparison on `dev` (see [`crate::backend::open`]).
+    pub fn run(&self, dev: &mut dyn Device) -> Result<Comparison> {
+        compare(self.a, self.b, &self.params, dev)
+    }
+}
+
 /// Compares the two networks' observations on `dev`.
 pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut dyn Device) -> Result<Comparison> {
     let n = a.n();
@@ -178,40 +231,48 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     if !(0.05..=0.5).contains(&p.test_fraction) {
         return Err(Error::param("test-fraction", format!("must lie in [0.05, 0.5], got {}", p.test_fraction)));
     }
-    let mut timings = Vec::new();
-    let mut t = std::time::Instant::now();
-    let say = |s: &str| {
-        if p.verbose {
-            eprintln!("netmatch: {s}");
-        }
-    };
-    // One ε for both networks.
-    let ga = local_geometry(a, &p.covariance)?;
-    let gb = local_geometry(b, &p.covariance)?;
-    let (ea, eb) = (choose_epsilon(&ga, p.eps, p.seed)?, choose_epsilon(&gb, p.eps, p.seed)?);
     if !(0.0..=1.0).contains(&p.eps_position) {
         return Err(Error::param("eps-position", format!("must lie in [0, 1], got {}", p.eps_position)));
     }
-    let on_plateau = |e: &crate::kernel::EpsilonChoice| match e.plateau {
+    // Enough points for k coordinates, a held-out split and the regressions (≥ 10 training rows each).
+    let need = (p.k + 2).max(MIN_POINTS);
+    if n < need {
+        return Err(Error::Shape(format!(
+            "a comparison needs at least {need} observed base inputs (k = {} coordinates, a held-out split, \
+             the regressions), got N = {n}",
+            p.k
+        )));
+    }
+    let mut timings = Vec::new();
+    let mut t = std::time::Instant::now();
+    let mut bar = Progress::new("compare", 6, p.verbose);
+    // One ε for both networks.
+    bar.start("local geometry and ε");
+    let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
+    let gb = local_geometry(b, &p.covariance).map_err(|e| name_error("B", e))?;
+    let (ea, eb) = (choose_epsilon(&ga, p.eps, p.seed)?, choose_epsilon(&gb, p.eps, p.seed)?);
+    let on_plateau = |e: &EpsilonChoice| match e.plateau {
         Some((lo, hi)) => (lo.ln() + p.eps_position * (hi / lo).ln()).exp(),
         None => e.eps,
     };
     let eps = (on_plateau(&ea) * on_plateau(&eb)).sqrt();
     drop((ga, gb));
-    say(&format!("shared ε = {eps:.4e} (A {:.4e}, B {:.4e}); plateaus {:?} {:?}", ea.eps, eb.eps, ea.plateau, eb.plateau));
+    bar.step();
     let ep = EmbedParams {
         k: p.k,
         eps: EpsilonRule::Fixed(eps),
         alpha: p.alpha,
         covariance: p.covariance.clone(),
         seed: p.seed,
-        verbose: p.verbose,
         ..Default::default()
     };
-    say("embedding A");
-    let emb_a = embed(a, &ep, dev)?;
-    say("embedding B");
-    let emb_b = embed(b, &ep, dev)?;
+    bar.start(&format!("embedding A (N = {n}, ε = {eps:.3e})"));
+    let emb_a = embed(a, &ep, dev).map_err(|e| name_error("A", e))?;
+    bar.step();
+    bar.start("embedding B");
+    let emb_b = embed(b, &ep, dev).map_err(|e| name_error("B", e))?;
+    bar.step();
+    bar.start("selecting and aligning coordinates");
     for (name, e) in [("A", &emb_a), ("B", &emb_b)] {
         if !e.info.converged {
             return Err(Error::Eigen(format!(
@@ -246,15 +307,10 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         .collect();
     timings.push(("align", t.elapsed().as_secs_f64()));
     t = std::time::Instant::now();
-    // Held-out split.
-    let mut rng = Rng::new(p.seed ^ 0x7e57);
-    let n_test = ((n as f64) * p.test_fraction).round().max(2.0) as usize;
-    let test = rng.sample_indices(n, n_test);
-    let mut is_test = vec![false; n];
-    test.iter().for_each(|&i| is_test[i] = true);
-    let train: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
+    bar.step();
+    let (train, test) = split(n, p.test_fraction, p.seed);
     let (oa, ob) = (&a.obs, &b.obs);
-    say("fitting Φ_A, G_B, Φ_B, G_A and the direct baselines");
+    bar.start("fitting Φ_A, G_B, Φ_B, G_A and the direct baselines");
     // The common intrinsic coordinates: the mean of A's aligned and B's matched coordinates. Φ_A and
     // Φ_B are the out-of-sample maps onto them; being smooth functions of the observations they also
     // strip the per-point wiggle that finite sampling leaves in ψ at the kernel scale √ε. Their
@@ -289,7 +345,10 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     };
     let input_rmse = (input_rmse(a)?, input_rmse(b)?);
     timings.push(("transform", t.elapsed().as_secs_f64()));
+    bar.step();
+    bar.start("CKA, Procrustes, CCA");
     let sim = similarity(oa, ob)?;
+    bar.finish("done");
     let ev = Evidence {
         rmse_ab: rmse.0,
         rmse_ba: rmse.1,
@@ -305,10 +364,23 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
             }
         }
     }
+    for (name, o, d) in [("A", a, da), ("B", b, db)] {
+        if o.dim() < d {
+            reasons.push(format!(
+                "{name} observes only D = {} value(s) of a d = {d}-dimensional input: no map from {d} to {} dimensions \
+                 is injective (Whitney: 2d+1 = {} generic observations suffice)",
+                o.dim(),
+                o.dim(),
+                2 * d + 1
+            ));
+        }
+    }
     Ok(Comparison {
         verdict,
         reasons,
         eps,
+        eps_choices: (ea, eb),
+        dims: (da, db),
         embeddings: (emb_a, emb_b),
         r_k: (ra, rb),
         selected: (sa, sb),
@@ -341,10 +413,18 @@ impl Comparison {
                 "seconds": e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect::<serde_json::Map<_, _>>(),
             })
         };
+        let eps_json = |e: &EpsilonChoice| {
+            json!({"rule": e.rule, "eps": e.eps, "slope": e.slope, "implied_dimension": e.dimension,
+                   "plateau": e.plateau.map(|(lo, hi)| [lo, hi])})
+        };
         json!({
             "verdict": self.verdict.as_str(),
             "reasons": self.reasons,
+            "n": self.embeddings.0.coords.nrows(),
             "eps": self.eps,
+            "eps_a": eps_json(&self.eps_choices.0),
+            "eps_b": eps_json(&self.eps_choices.1),
+            "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1},
             "backend": ea.backend,
             "adapter": ea.adapter,
             "a": emb(ea, &self.r_k.0, &self.selected.0, self.input_rmse.0),
@@ -370,6 +450,8 @@ impl Comparison {
             },
             "parameters": {
                 "k": p.k, "alpha": p.alpha, "d": p.d, "gap": p.gap, "test_fraction": p.test_fraction, "seed": p.seed,
+                "eps_position": p.eps_position, "normal_weight": p.covariance.normal_weight,
+                "rank": p.covariance.rank,
                 "thresholds": {
                     "equivalent_rmse": p.thresholds.equivalent_rmse,
                     "equivalent_corr": p.thresholds.equivalent_corr,

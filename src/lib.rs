@@ -26,12 +26,16 @@ pub mod error;
 pub mod gpu;
 pub mod kernel;
 pub mod lanczos;
+pub mod plot;
+pub mod progress;
+pub mod report;
 pub mod rng;
 pub mod select;
 pub mod stats;
 pub mod testing;
 pub mod transform;
 pub mod verdict;
+pub mod whitney;
 
 pub use backend::{BackendChoice, Device, open};
 pub use data::{LocalSource, Observations};

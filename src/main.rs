@@ -1,5 +1,6 @@
 //! The `netmatch` binary: parse arguments, run one command, map the outcome to an exit code
-//! (0 success, 1 error, 2 usage, 4 eigen-solve not converged).
+//! (0 success, 1 error, 2 usage, 3 not equivalent under `--fail-unless-equivalent`, 4 eigen-solve not
+//! converged).
 
 mod cli;
 
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info => info(),
         Command::Embed(a) => run_embed(a),
+        Command::Compare(a) => run_compare(*a),
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
     };
     match result {
@@ -171,5 +173,209 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
         std::fs::write(path, &text).map_err(|e| Error::io(path, e))?;
     }
     println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_side(
+    name: &str,
+    file: &Option<std::path::PathBuf>,
+    npy: netmatch::data::npy::NpyFiles,
+    sigma: f64,
+) -> Result<(netmatch::Observations, String)> {
+    match file {
+        Some(p) => Ok((netmatch::data::load(p)?, p.display().to_string())),
+        None => {
+            let src = npy.obs.map(|p| p.display().to_string()).unwrap_or_default();
+            let d = netmatch::data::npy::read_observations(&npy, sigma).map_err(|e| match e {
+                Error::Param { name: p, message } => {
+                    Error::Param { name: p, message: format!("(--{name}-… .npy input) {message}") }
+                }
+                other => other,
+            })?;
+            Ok((d, src))
+        }
+    }
+}
+
+fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
+    use netmatch::compare::{CompareParams, compare};
+    use netmatch::verdict::{Thresholds, Verdict};
+    use netmatch::{report, whitney};
+    let start = std::time::Instant::now();
+    let eps: EpsilonRule = a.eps.parse()?;
+    let backend: BackendChoice = a.backend.parse()?;
+    for (flag, v, lo, hi) in [
+        ("equivalent-rmse", a.equivalent_rmse, 0.0, 1.0),
+        ("equivalent-corr", a.equivalent_corr, 0.0, 1.0),
+        ("not-equivalent-rmse", a.not_equivalent_rmse, 0.0, 10.0),
+        ("spectrum-tol", a.spectrum_tol, 0.0, 1.0),
+        ("gap", a.gap, 0.0, 1.0),
+    ] {
+        if !(v > lo && v <= hi) {
+            return Err(Error::param(flag, format!("must lie in ({lo}, {hi}], got {v}")));
+        }
+    }
+    if a.not_equivalent_rmse < a.equivalent_rmse {
+        return Err(Error::param("not-equivalent-rmse", "must be at least --equivalent-rmse"));
+    }
+    if !(a.normal_weight >= 0.0 && a.normal_weight.is_finite()) {
+        return Err(Error::param("normal-weight", format!("must be ≥ 0 and finite, got {}", a.normal_weight)));
+    }
+    if a.k < 2 {
+        return Err(Error::param("k", "must be at least 2"));
+    }
+    enum Neurons {
+        All,
+        Auto,
+        Count(usize),
+    }
+    let neurons = match a.neurons.as_str() {
+        "all" => Neurons::All,
+        "auto" => Neurons::Auto,
+        s => match s.parse::<usize>() {
+            Ok(q) if q >= 1 => Neurons::Count(q),
+            _ => return Err(Error::param("neurons", format!("expected all, auto or a positive count, got `{s}`"))),
+        },
+    };
+    // Check the output directory before any work, so a refused run costs nothing.
+    report::prepare_dir(&a.out, a.force)?;
+    use netmatch::data::npy::NpyFiles;
+    let npy_a = NpyFiles {
+        obs: a.a_obs.as_deref(),
+        bursts: a.a_bursts.as_deref(),
+        jacobians: a.a_jacobians.as_deref(),
+        inputs: a.a_inputs.as_deref(),
+        outputs: a.a_outputs.as_deref(),
+    };
+    let npy_b = NpyFiles {
+        obs: a.b_obs.as_deref(),
+        bursts: a.b_bursts.as_deref(),
+        jacobians: a.b_jacobians.as_deref(),
+        inputs: a.b_inputs.as_deref(),
+        outputs: a.b_outputs.as_deref(),
+    };
+    let ((da, src_a), (db, src_b)) = match a.synthetic.as_deref() {
+        Some(kind) => {
+            let (x, y) = netmatch::data::synthetic::tanh_pair(kind == "blind", 1500, a.seed)?;
+            ((x, format!("synthetic:{kind}:A")), (y, format!("synthetic:{kind}:B")))
+        }
+        None => (load_side("a", &a.a, npy_a, a.a_sigma)?, load_side("b", &a.b, npy_b, a.b_sigma)?),
+    };
+    if da.n() != db.n() {
+        return Err(Error::Shape(format!(
+            "A ({src_a}) and B ({src_b}) must observe the same base inputs: A has N = {}, B has N = {}",
+            da.n(),
+            db.n()
+        )));
+    }
+    let mut p = CompareParams {
+        k: a.k,
+        eps,
+        eps_position: a.eps_position,
+        d: a.d,
+        gap: a.gap,
+        test_fraction: a.test_fraction,
+        thresholds: Thresholds {
+            equivalent_rmse: a.equivalent_rmse,
+            equivalent_corr: a.equivalent_corr,
+            not_equivalent_rmse: a.not_equivalent_rmse,
+            spectrum_tol: a.spectrum_tol,
+        },
+        seed: a.seed,
+        verbose: !a.quiet,
+        ..Default::default()
+    };
+    p.covariance.normal_weight = a.normal_weight;
+    let (mut dev, note) = open(backend)?;
+    if let Some(note) = &note {
+        eprintln!("netmatch: {note}");
+    }
+    if !a.quiet {
+        eprintln!(
+            "netmatch: A {src_a} (N = {}, D = {}), B {src_b} (D = {}); backend {} ({})",
+            da.n(),
+            da.dim(),
+            db.dim(),
+            dev.kind(),
+            dev.adapter()
+        );
+    }
+    // Neuron choice (Whitney): the dimension comes from --d or from A's ε log-log estimate.
+    let need_d = !matches!(neurons, Neurons::All) || a.whitney_sweep;
+    let d = match (a.d, need_d) {
+        (Some(d), _) => Some(d),
+        (None, true) => Some(whitney::estimate_dimension(&da, &p)?),
+        (None, false) => None,
+    };
+    let pick = |o: &netmatch::Observations, side: &str| -> Result<Option<whitney::NeuronPick>> {
+        let q = match neurons {
+            Neurons::All => return Ok(None),
+            Neurons::Auto => 2 * d.expect("set for auto") + 1,
+            Neurons::Count(q) => q,
+        };
+        if q >= o.dim() && matches!(neurons, Neurons::Auto) {
+            return Ok(None); // already at most 2d+1 neurons: use them all
+        }
+        if q > o.dim() {
+            return Err(Error::param("neurons", format!("{side} has only D = {} neurons, asked for {q}", o.dim())));
+        }
+        whitney::pick_neurons(&o.obs, q).map(Some)
+    };
+    let (pa, pb) = (pick(&da, "A")?, pick(&db, "B")?);
+    let ca = match &pa {
+        Some(pk) => da.columns(&pk.picked)?,
+        None => da.clone(),
+    };
+    let cb = match &pb {
+        Some(pk) => db.columns(&pk.picked)?,
+        None => db.clone(),
+    };
+    for (side, pk) in [("A", &pa), ("B", &pb)] {
+        if let (Some(pk), false) = (pk, a.quiet) {
+            eprintln!(
+                "netmatch: {side}: compared neurons {:?} (skipped {} dead, {} saturated)",
+                pk.picked,
+                pk.dead.len(),
+                pk.saturated.len()
+            );
+        }
+    }
+    let c = compare(&ca, &cb, &p, dev.as_mut())?;
+    let sweep = if a.whitney_sweep {
+        let d = d.expect("set for the sweep");
+        let order = whitney::pick_neurons(&da.obs, (2 * d + 1).min(da.dim()))?.picked;
+        Some(whitney::sweep(&da, &cb, &order, d, &p, dev.as_mut())?)
+    } else {
+        None
+    };
+    let run = report::RunInfo {
+        sources: (src_a, src_b),
+        dims_read: (da.dim(), db.dim()),
+        neurons: (pa.map(|x| x.picked), pb.map(|x| x.picked)),
+        backend_note: note,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let files = report::write(&a.out, &c, &p, &run, (&ca, &cb), sweep.as_deref())?;
+    print!("{}", report::summary_table(&c, &p));
+    if let Some(s) = &sweep {
+        println!("  Whitney sweep (A's first q picked neurons vs B):");
+        for pt in s {
+            let rec = pt.reconstruction.0.map(|v| format!(", input from q: {:.2} %", 100.0 * v)).unwrap_or_default();
+            match (pt.verdict, pt.rmse) {
+                (Some(v), Some((ab, ba))) => println!(
+                    "    q = {}: {} (T_AB {:.2} %, T_BA {:.2} %{rec})",
+                    pt.q,
+                    v.as_str(),
+                    100.0 * ab,
+                    100.0 * ba
+                ),
+                _ => println!("    q = {}: not comparable ({}){rec}", pt.q, pt.error.as_deref().unwrap_or("?")),
+            }
+        }
+    }
+    println!("  report: {} ({} files)", a.out.join("report.json").display(), files.len());
+    if a.fail_unless_equivalent && c.verdict != Verdict::Equivalent {
+        return Ok(ExitCode::from(3));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -39,10 +39,7 @@ use netmatch::compare::{CompareParams, compare};
 use netmatch::verdict::Verdict;
 
 fn pair_2d(uses_a: Vec<bool>, n: usize) -> (netmatch::Observations, netmatch::Observations) {
-    let x = synthetic::uniform_box(n, &[1.0, 0.6], 21);
-    let a = synthetic::observe(&x, 64, 0.01, 8, 1, synthetic::tanh_net(2, 8, 101, uses_a)).unwrap();
-    let b = synthetic::observe(&x, 64, 0.01, 12, 2, synthetic::tanh_net(2, 12, 202, vec![true, true])).unwrap();
-    (a, b)
+    synthetic::tanh_pair(!uses_a[1], n, 0).unwrap()
 }
 
 #[test]

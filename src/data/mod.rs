@@ -3,8 +3,12 @@
 //! lives here so every entry point (file, library call, synthetic generator) rejects the same bad input
 //! with the same message.
 
+pub mod npy;
 pub mod npz;
+pub mod safetensors;
 pub mod synthetic;
+
+use std::path::Path;
 
 use ndarray::{Array2, Array3};
 
@@ -30,6 +34,8 @@ pub struct Observations {
     pub sigma: f64,
     /// Optional N×d ground-truth inputs (plots, checks).
     pub inputs: Option<Array2<f64>>,
+    /// Optional N×P outputs of the network, when `obs` holds hidden neurons (Whitney reconstruction).
+    pub outputs: Option<Array2<f64>>,
 }
 
 fn check_finite<'a>(name: &str, values: impl Iterator<Item = &'a f64>) -> Result<()> {
@@ -86,7 +92,37 @@ impl Observations {
             }
             check_finite("inputs", x.iter())?;
         }
-        Ok(Observations { obs, local, sigma, inputs })
+        Ok(Observations { obs, local, sigma, inputs, outputs: None })
+    }
+
+    /// Attaches the network's own outputs (N×P, finite) to observations of its hidden neurons.
+    pub fn with_outputs(mut self, outputs: Array2<f64>) -> Result<Self> {
+        if outputs.nrows() != self.n() || outputs.ncols() == 0 {
+            return Err(Error::Shape(format!(
+                "`outputs` must be N×P with N = {} and P ≥ 1, got {}×{}",
+                self.n(),
+                outputs.nrows(),
+                outputs.ncols()
+            )));
+        }
+        check_finite("outputs", outputs.iter())?;
+        self.outputs = Some(outputs);
+        Ok(self)
+    }
+
+    /// The observations restricted to the columns `cols` of `obs` (and of the bursts or Jacobians).
+    pub fn columns(&self, cols: &[usize]) -> Result<Self> {
+        if cols.is_empty() || cols.iter().any(|&c| c >= self.dim()) {
+            return Err(Error::param("neurons", format!("columns {cols:?} out of range for D = {}", self.dim())));
+        }
+        let obs = self.obs.select(ndarray::Axis(1), cols);
+        let local = match &self.local {
+            LocalSource::Bursts(b) => LocalSource::Bursts(b.select(ndarray::Axis(2), cols)),
+            LocalSource::Jacobians(j) => LocalSource::Jacobians(j.select(ndarray::Axis(1), cols)),
+        };
+        let mut out = Observations::new(obs, local, self.sigma, self.inputs.clone())?;
+        out.outputs = self.outputs.clone();
+        Ok(out)
     }
 
     /// Number of points N.
@@ -97,4 +133,35 @@ impl Observations {
     pub fn dim(&self) -> usize {
         self.obs.ncols()
     }
+}
+
+/// Reads one network's observations from `.npz` or `.safetensors` (by extension; the same keys in
+/// both: `obs`, `bursts` or `jacobians`, optional `sigma`, `inputs`, `outputs`).
+pub fn load(path: &Path) -> Result<Observations> {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("safetensors") => safetensors::read_observations(path),
+        Some("npz") => npz::read_observations(path),
+        _ => Err(Error::format(
+            path,
+            "unknown extension: expected .npz or .safetensors (or pass .npy files with --a-obs …)",
+        )),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it and a rename, so a failed write
+/// leaves neither a partial file nor a changed target.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -32,7 +32,7 @@ fn with_ndim<D: ndarray::Dimension>(a: ArrayD<f64>, path: &Path, key: &str, what
 }
 
 /// Reads one network's observations from an `.npz` file (keys `obs`, `bursts` or `jacobians`,
-/// optional `sigma` and `inputs`) and validates them.
+/// optional `sigma`, `inputs` and `outputs`) and validates them.
 pub fn read_observations(path: &Path) -> Result<Observations> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader =
@@ -72,7 +72,15 @@ pub fn read_observations(path: &Path) -> Result<Observations> {
         }
         Some(x) => Some(with_ndim(x, path, "inputs", "2-D (N×d)")?),
     };
-    Observations::new(obs, local, sigma, inputs).map_err(|e| match e {
+    let outputs = read_any(&mut reader, &names, path, "outputs")?
+        .map(|o| super::npy::as_matrix(o, path, "outputs"))
+        .transpose()?;
+    let data = Observations::new(obs, local, sigma, inputs);
+    let data = match (data, outputs) {
+        (Ok(d), Some(o)) => d.with_outputs(o),
+        (d, _) => d,
+    };
+    data.map_err(|e| match e {
         Error::Shape(m) => Error::format(path, m),
         other => other,
     })
@@ -89,6 +97,9 @@ pub fn write_observations(path: &Path, data: &Observations) -> Result<()> {
         w.add_array("sigma", &ndarray::arr0(data.sigma))?;
         if let Some(x) = &data.inputs {
             w.add_array("inputs", x)?;
+        }
+        if let Some(o) = &data.outputs {
+            w.add_array("outputs", o)?;
         }
         Ok(())
     })

@@ -170,3 +170,13 @@ pub fn tanh_net(d: usize, dim: usize, seed: u64, uses: Vec<bool>) -> impl Fn(&[f
         }
     }
 }
+
+/// A seeded pair of random tanh networks observed on the same N inputs of [0,1]×[0,0.6] (M = 64,
+/// σ = 0.01): A maps to D = 8, B to D = 12. With `blind`, A ignores x₂ (a negative control: its
+/// observations have intrinsic dimension 1, B's 2).
+pub fn tanh_pair(blind: bool, n: usize, seed: u64) -> Result<(Observations, Observations)> {
+    let x = uniform_box(n, &[1.0, 0.6], 21 + seed);
+    let a = observe(&x, 64, 0.01, 8, 1 + seed, tanh_net(2, 8, 101 + seed, vec![true, !blind]))?;
+    let b = observe(&x, 64, 0.01, 12, 2 + seed, tanh_net(2, 12, 202 + seed, vec![true, true]))?;
+    Ok((a, b))
+}

@@ -1,0 +1,330 @@
+//! The comparison report directory: `report.json` (schema in the README), the PNG figures, and the
+//! terminal summary table. The directory is checked before any work starts (an existing directory
+//! with files is refused unless forced) and every file is written atomically, so an interrupted run
+//! leaves no half-written file.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::compare::{CompareParams, Comparison};
+use crate::data::{Observations, write_file_atomic};
+use crate::error::{Error, Result};
+use crate::plot::{BLUE, Canvas, GREY, ORANGE, Panel, Series, ramp};
+use crate::whitney::SweepPoint;
+
+/// Version of the `report.json` layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Makes sure `dir` can take a report: creates it when missing; refuses a directory that already
+/// holds files unless `force` (then files of the same names are replaced, others left alone).
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::param("out", format!("{} exists and is not a directory", dir.display())));
+        }
+        let entries: Vec<String> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if !entries.is_empty() && !force {
+            let mut shown = entries.clone();
+            shown.sort();
+            shown.truncate(5);
+            return Err(Error::param(
+                "out",
+                format!(
+                    "{} already holds {} file(s) ({}{}); refusing to overwrite — pass --force or choose another directory",
+                    dir.display(),
+                    entries.len(),
+                    shown.join(", "),
+                    if entries.len() > 5 { ", …" } else { "" }
+                ),
+            ));
+        }
+        Ok(())
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+    }
+}
+
+/// The extra, run-level facts that go into `report.json` beside the comparison itself.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// Where A and B came from.
+    pub sources: (String, String),
+    /// Observation dimensions D of A and B as read.
+    pub dims_read: (usize, usize),
+    /// Columns of A and B that were compared (`None` = all).
+    pub neurons: (Option<Vec<usize>>, Option<Vec<usize>>),
+    /// Note about the backend choice (e.g. a fallback).
+    pub backend_note: Option<String>,
+    /// Wall-clock seconds of the whole run.
+    pub seconds: f64,
+}
+
+fn sweep_json(s: &[SweepPoint]) -> Value {
+    Value::Array(
+        s.iter()
+            .map(|p| {
+                json!({
+                    "q": p.q,
+                    "neurons": p.neurons,
+                    "verdict": p.verdict.map(|v| v.as_str()),
+                    "rmse_ab": p.rmse.map(|r| r.0),
+                    "rmse_ba": p.rmse.map(|r| r.1),
+                    "input_reconstruction_rmse": p.reconstruction.0,
+                    "output_reconstruction_rmse": p.reconstruction.1,
+                    "reasons": p.reasons,
+                    "error": p.error,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The full `report.json` value.
+pub fn report_json(c: &Comparison, p: &CompareParams, run: &RunInfo, sweep: Option<&[SweepPoint]>) -> Value {
+    let mut v = c.to_json(p);
+    let o = v.as_object_mut().expect("to_json returns an object");
+    o.insert("schema_version".into(), json!(SCHEMA_VERSION));
+    o.insert("tool".into(), json!(format!("netmatch {}", env!("CARGO_PKG_VERSION"))));
+    o.insert(
+        "inputs".into(),
+        json!({
+            "a": {"source": run.sources.0, "dim": run.dims_read.0, "neurons": run.neurons.0},
+            "b": {"source": run.sources.1, "dim": run.dims_read.1, "neurons": run.neurons.1},
+        }),
+    );
+    o.insert("backend_note".into(), json!(run.backend_note));
+    o.insert("whitney_sweep".into(), sweep.map(sweep_json).unwrap_or(Value::Null));
+    o.insert("total_seconds".into(), json!(run.seconds));
+    v
+}
+
+/// Writes `report.json` and the figures into `dir` (prepared by [`prepare_dir`]); returns the paths.
+pub fn write(
+    dir: &Path,
+    c: &Comparison,
+    p: &CompareParams,
+    run: &RunInfo,
+    data: (&Observations, &Observations),
+    sweep: Option<&[SweepPoint]>,
+) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let json = report_json(c, p, run, sweep);
+    let path = dir.join("report.json");
+    let text = serde_json::to_string_pretty(&json).map_err(|e| Error::format(&path, e.to_string()))?;
+    write_file_atomic(&path, text.as_bytes())?;
+    written.push(path);
+    for (name, canvas) in figures(c, data, sweep) {
+        let path = dir.join(name);
+        canvas.save_png(&path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Colour per point: the first input coordinate on a ramp when inputs are present, else the index.
+fn point_colors(o: &Observations) -> Vec<[u8; 3]> {
+    let vals: Vec<f64> = match &o.inputs {
+        Some(x) => x.column(0).to_vec(),
+        None => (0..o.n()).map(|i| i as f64).collect(),
+    };
+    let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    vals.iter().map(|&v| ramp(if hi > lo { (v - lo) / (hi - lo) } else { 0.5 })).collect()
+}
+
+/// The report's figures, by file name.
+pub fn figures(
+    c: &Comparison,
+    (a, b): (&Observations, &Observations),
+    sweep: Option<&[SweepPoint]>,
+) -> Vec<(&'static str, Canvas)> {
+    let mut out = Vec::new();
+    let (ea, eb) = &c.embeddings;
+    // Spectra: the non-trivial eigenvalues side by side.
+    {
+        let mut cv = Canvas::new(640, 440);
+        let ya: Vec<f64> = ea.eigenvalues[1..].to_vec();
+        let yb: Vec<f64> = eb.eigenvalues[1..].to_vec();
+        let xa: Vec<f64> = (1..=ya.len()).map(|i| i as f64).collect();
+        let xb: Vec<f64> = (1..=yb.len()).map(|i| i as f64).collect();
+        let panel = Panel::draw(
+            &mut cv,
+            (0, 0, 640, 440),
+            "SPECTRA A VS B",
+            "COORDINATE K",
+            "EIGENVALUE",
+            &[Series::Line { x: &xa, y: &ya, color: BLUE }, Series::Line { x: &xb, y: &yb, color: ORANGE }],
+            None,
+        );
+        panel.legend(&mut cv, &[("A", BLUE), ("B", ORANGE)]);
+        out.push(("spectra.png", cv));
+    }
+    // Embeddings coloured by the first input coordinate.
+    {
+        let mut cv = Canvas::new(1100, 500);
+        for (k, (name, e, sel, o)) in [("A", ea, &c.selected.0, a), ("B", eb, &c.selected.1, b)].into_iter().enumerate()
+        {
+            let col = |j: usize| e.coords.column(j).to_vec();
+            let (x, y, xl, yl) = if sel.len() >= 2 {
+                (col(sel[0]), col(sel[1]), format!("PSI {}", sel[0]), format!("PSI {}", sel[1]))
+            } else {
+                let xs = match &o.inputs {
+                    Some(inp) => inp.column(0).to_vec(),
+                    None => (0..o.n()).map(|i| i as f64).collect(),
+                };
+                let xl = if o.inputs.is_some() { "INPUT X1" } else { "POINT INDEX" };
+                (
+                    xs,
+                    col(sel.first().copied().unwrap_or(1)),
+                    xl.to_string(),
+                    format!("PSI {}", sel.first().unwrap_or(&1)),
+                )
+            };
+            Panel::draw(
+                &mut cv,
+                (550 * k as i64, 0, 550, 500),
+                &format!("EMBEDDING {name}"),
+                &xl,
+                &yl,
+                &[Series::Points { x: &x, y: &y, colors: point_colors(o), radius: 1 }],
+                None,
+            );
+        }
+        out.push(("embeddings.png", cv));
+    }
+    // r_k curves.
+    {
+        let mut cv = Canvas::new(640, 440);
+        let (ra, rb) = &c.r_k;
+        let xa: Vec<f64> = (1..=ra.len()).map(|i| i as f64).collect();
+        let xb: Vec<f64> = (1..=rb.len()).map(|i| i as f64).collect();
+        let sa: Vec<f64> = c.selected.0.iter().map(|&s| s as f64).collect();
+        let sav: Vec<f64> = c.selected.0.iter().map(|&s| ra[s - 1]).collect();
+        let sb: Vec<f64> = c.selected.1.iter().map(|&s| s as f64).collect();
+        let sbv: Vec<f64> = c.selected.1.iter().map(|&s| rb[s - 1]).collect();
+        let panel = Panel::draw(
+            &mut cv,
+            (0, 0, 640, 440),
+            "LOCAL LINEAR FIT R_K",
+            "COORDINATE K",
+            "R_K",
+            &[
+                Series::Line { x: &xa, y: ra, color: BLUE },
+                Series::Line { x: &xb, y: rb, color: ORANGE },
+                Series::Points { x: &sa, y: &sav, colors: vec![BLUE], radius: 5 },
+                Series::Points { x: &sb, y: &sbv, colors: vec![ORANGE], radius: 3 },
+            ],
+            Some((0.0, 1.05)),
+        );
+        panel.legend(&mut cv, &[("A", BLUE), ("B", ORANGE), ("BIG = SELECTED", GREY)]);
+        out.push(("r_k.png", cv));
+    }
+    // Predicted vs true on the held-out points, every component pooled.
+    {
+        let mut cv = Canvas::new(1100, 500);
+        let ((pab, tab), (pba, tba)) = &c.held_out;
+        for (k, (title, pred, truth, rmse)) in
+            [("T_AB: PREDICTED VS TRUE O_B", pab, tab, c.rmse.0), ("T_BA: PREDICTED VS TRUE O_A", pba, tba, c.rmse.1)]
+                .into_iter()
+                .enumerate()
+        {
+            let x: Vec<f64> = truth.iter().copied().collect();
+            let y: Vec<f64> = pred.iter().copied().collect();
+            let panel = Panel::draw(
+                &mut cv,
+                (550 * k as i64, 0, 550, 500),
+                title,
+                "TRUE (HELD OUT)",
+                "PREDICTED",
+                &[Series::Points { x: &x, y: &y, colors: vec![if k == 0 { ORANGE } else { BLUE }], radius: 1 }],
+                None,
+            );
+            let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            panel.segment(&mut cv, (lo, lo), (hi, hi), GREY);
+            panel.legend(&mut cv, &[(&format!("RMSE {:.2} %", 100.0 * rmse), GREY)]);
+        }
+        out.push(("predicted_vs_true.png", cv));
+    }
+    // Whitney sweep.
+    if let Some(s) = sweep.filter(|s| !s.is_empty()) {
+        let mut cv = Canvas::new(640, 440);
+        let ok: Vec<&SweepPoint> = s.iter().filter(|p| p.rmse.is_some()).collect();
+        let q: Vec<f64> = ok.iter().map(|p| p.q as f64).collect();
+        // log10 of the RMSE in per cent: the errors span several decades across q.
+        let lg = |v: f64| (100.0 * v).max(1e-6).log10();
+        let ab: Vec<f64> = ok.iter().map(|p| lg(p.rmse.expect("filtered").0)).collect();
+        let ba: Vec<f64> = ok.iter().map(|p| lg(p.rmse.expect("filtered").1)).collect();
+        let rq: Vec<f64> = s.iter().filter(|p| p.reconstruction.0.is_some()).map(|p| p.q as f64).collect();
+        let rin: Vec<f64> = s.iter().filter_map(|p| p.reconstruction.0).map(lg).collect();
+        let mut series =
+            vec![Series::Line { x: &q, y: &ab, color: ORANGE }, Series::Line { x: &q, y: &ba, color: BLUE }];
+        if !rin.is_empty() {
+            series.push(Series::Line { x: &rq, y: &rin, color: GREY });
+        }
+        let panel = Panel::draw(
+            &mut cv,
+            (0, 0, 640, 440),
+            "WHITNEY SWEEP",
+            "NEURONS Q OF A",
+            "LOG10 HELD-OUT RMSE %",
+            &series,
+            None,
+        );
+        panel.legend(&mut cv, &[("T_AB", ORANGE), ("T_BA", BLUE), ("INPUT FROM Q", GREY)]);
+        out.push(("whitney.png", cv));
+    }
+    out
+}
+
+/// The terminal summary: verdict, reasons and the deciding numbers as an aligned table.
+pub fn summary_table(c: &Comparison, p: &CompareParams) -> String {
+    let t = &p.thresholds;
+    let pct = |v: f64| if v < 1e-4 { format!("{:.1e} %", 100.0 * v) } else { format!("{:.2} %", 100.0 * v) };
+    let min_corr = c.alignment.corr.iter().copied().fold(f64::INFINITY, f64::min);
+    let max_rate = c.rate_diffs.iter().copied().fold(0.0, f64::max);
+    let rows: Vec<(String, String, String)> = vec![
+        (
+            "held-out RMSE T_AB".into(),
+            pct(c.rmse.0),
+            format!("≤ {} equivalent, > {} not", pct(t.equivalent_rmse), pct(t.not_equivalent_rmse)),
+        ),
+        (
+            "held-out RMSE T_BA".into(),
+            pct(c.rmse.1),
+            format!("≤ {} equivalent, > {} not", pct(t.equivalent_rmse), pct(t.not_equivalent_rmse)),
+        ),
+        (
+            "direct o_A→o_B / o_B→o_A".into(),
+            format!("{} / {}", pct(c.baseline_rmse.0), pct(c.baseline_rmse.1)),
+            "baseline".into(),
+        ),
+        ("min matched |corr|".into(), format!("{min_corr:.4}"), format!("≥ {}", t.equivalent_corr)),
+        ("max rate difference".into(), pct(max_rate), format!("≤ {}", pct(t.spectrum_tol))),
+        ("selected coords A / B".into(), format!("{:?} / {:?}", c.selected.0, c.selected.1), "dimension".into()),
+        ("shared ε".into(), format!("{:.3e}", c.eps), String::new()),
+        (
+            "CKA / Procrustes / CCA".into(),
+            format!(
+                "{:.3} / {:.3} / {:.3}",
+                c.similarity.linear_cka, c.similarity.procrustes_distance, c.similarity.cca_mean_corr
+            ),
+            "context".into(),
+        ),
+    ];
+    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    let mut s = format!("verdict: {}\n", c.verdict.as_str().to_uppercase());
+    for r in &c.reasons {
+        s.push_str(&format!("  - {r}\n"));
+    }
+    for (a, b, note) in rows {
+        let pad0 = w0 - a.chars().count();
+        let pad1 = w1 - b.chars().count();
+        s.push_str(&format!("  {a}{}  {}{b}  {note}\n", " ".repeat(pad0), " ".repeat(pad1)));
+    }
+    s
+}
