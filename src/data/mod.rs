@@ -95,6 +95,26 @@ impl Observations {
         Ok(Observations { obs, local, sigma, inputs, outputs: None })
     }
 
+    /// Validates arrays read from `path` (shape errors then name the file) and attaches `outputs`.
+    pub fn from_file(
+        path: &Path,
+        obs: Array2<f64>,
+        local: LocalSource,
+        sigma: f64,
+        inputs: Option<Array2<f64>>,
+        outputs: Option<Array2<f64>>,
+    ) -> Result<Self> {
+        let data = Observations::new(obs, local, sigma, inputs);
+        let data = match (data, outputs) {
+            (Ok(d), Some(o)) => d.with_outputs(o),
+            (d, _) => d,
+        };
+        data.map_err(|e| match e {
+            Error::Shape(m) => Error::format(path, m),
+            other => other,
+        })
+    }
+
     /// Attaches the network's own outputs (N×P, finite) to observations of its hidden neurons.
     pub fn with_outputs(mut self, outputs: Array2<f64>) -> Result<Self> {
         if outputs.nrows() != self.n() || outputs.ncols() == 0 {

@@ -75,15 +75,7 @@ pub fn read_observations(path: &Path) -> Result<Observations> {
     let outputs = read_any(&mut reader, &names, path, "outputs")?
         .map(|o| super::npy::as_matrix(o, path, "outputs"))
         .transpose()?;
-    let data = Observations::new(obs, local, sigma, inputs);
-    let data = match (data, outputs) {
-        (Ok(d), Some(o)) => d.with_outputs(o),
-        (d, _) => d,
-    };
-    data.map_err(|e| match e {
-        Error::Shape(m) => Error::format(path, m),
-        other => other,
-    })
+    Observations::from_file(path, obs, local, sigma, inputs, outputs)
 }
 
 /// Writes the observations in the format [`read_observations`] reads (float64).

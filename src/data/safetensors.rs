@@ -123,15 +123,7 @@ pub fn read_observations(path: &Path) -> Result<Observations> {
     };
     let inputs = take("inputs").map(|x| super::npy::as_matrix(x, path, "inputs")).transpose()?;
     let outputs = take("outputs").map(|x| super::npy::as_matrix(x, path, "outputs")).transpose()?;
-    let data = Observations::new(obs, local, sigma, inputs);
-    let data = match (data, outputs) {
-        (Ok(d), Some(o)) => d.with_outputs(o),
-        (d, _) => d,
-    };
-    data.map_err(|e| match e {
-        Error::Shape(m) => Error::format(path, m),
-        other => other,
-    })
+    Observations::from_file(path, obs, local, sigma, inputs, outputs)
 }
 
 /// Writes named f64 tensors as `.safetensors` (atomically).
