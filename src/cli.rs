@@ -24,6 +24,9 @@ pub enum Command {
     Embed(EmbedArgs),
     /// Compare two networks observed on the same base inputs: verdict, report.json, figures.
     Compare(Box<CompareArgs>),
+    /// Train network pairs in-process and compare them end to end (experiments of design.md §2).
+    #[command(subcommand)]
+    Demo(DemoCommand),
     /// Benchmarks (GPU path vs CPU path in one run).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -216,6 +219,47 @@ pub struct CompareArgs {
     #[arg(long)]
     pub fail_unless_equivalent: bool,
     /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The demos.
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// (a) x ∈ [0,1]: two networks learn sin 2πx + x/2; one output folds, output + 2 neurons suffice.
+    Scalar(DemoArgs),
+    /// (b) x ∈ [0,1]×[0,0.6]: the mushroom map vs another diffeomorphism, and a folding control.
+    VectorField(DemoArgs),
+}
+
+/// Arguments of `netmatch demo …`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Output directory (default out/demo-scalar or out/demo-vector-field).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of data, weights, splits and bursts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Observed base inputs N.
+    #[arg(long, default_value_t = 1500)]
+    pub n: usize,
+    /// Training samples per network.
+    #[arg(long, default_value_t = 2000)]
+    pub train_n: usize,
+    /// Adam steps per network.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    /// Burst size M.
+    #[arg(long, default_value_t = 64)]
+    pub m: usize,
+    /// auto (GPU if present, else CPU), gpu, or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Replace files in a non-empty output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -68,6 +68,9 @@ pub enum Error {
     /// An eigen-solve failed outright (not merely unconverged: that is reported in its info).
     #[error("eigensolver: {0}")]
     Eigen(String),
+    /// A demo network failed: a tensor operation, or training that did not reach its loss bound.
+    #[error("network: {0}")]
+    Network(String),
 }
 
 /// Shorthand used across the crate.

@@ -14,7 +14,7 @@ use netmatch::error::{Error, Result};
 use netmatch::kernel::EpsilonRule;
 use serde_json::json;
 
-use cli::{BenchCommand, Cli, Command};
+use cli::{BenchCommand, Cli, Command, DemoCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         Command::Info => info(),
         Command::Embed(a) => run_embed(a),
         Command::Compare(a) => run_compare(*a),
+        Command::Demo(DemoCommand::Scalar(a)) => run_demo("scalar", a),
+        Command::Demo(DemoCommand::VectorField(a)) => run_demo("vector-field", a),
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
     };
     match result {
@@ -377,5 +379,41 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
     if a.fail_unless_equivalent && c.verdict != Verdict::Equivalent {
         return Ok(ExitCode::from(3));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
+    use netmatch::experiments::{DemoParams, scalar, summary, vector_field};
+    if a.n < netmatch::compare::MIN_POINTS || a.train_n < 50 || a.steps == 0 || a.m < 2 {
+        return Err(Error::param("n", "need --n ≥ 50, --train-n ≥ 50, --steps ≥ 1 and --m ≥ 2"));
+    }
+    let backend: BackendChoice = a.backend.parse()?;
+    let p = DemoParams {
+        out: a.out.unwrap_or_else(|| format!("out/demo-{which}").into()),
+        seed: a.seed,
+        n: a.n,
+        train_n: a.train_n,
+        steps: a.steps,
+        m: a.m,
+        force: a.force,
+        verbose: !a.quiet,
+        backend: a.backend.clone(),
+    };
+    // Refuse an occupied directory before the backend starts or anything trains.
+    netmatch::report::prepare_dir(&p.out, p.force)?;
+    let (mut dev, note) = open(backend)?;
+    if let Some(note) = &note {
+        eprintln!("netmatch: {note}");
+    }
+    if !a.quiet {
+        eprintln!("netmatch demo {which}: backend {} ({}), output {}", dev.kind(), dev.adapter(), p.out.display());
+    }
+    // `prepare_dir` above may have created the directory; the demo itself re-checks with force.
+    let p = DemoParams { force: true, ..p };
+    let outcome = match which {
+        "scalar" => scalar(&p, dev.as_mut())?,
+        _ => vector_field(&p, dev.as_mut())?,
+    };
+    print!("{}", summary(&outcome, &p.out));
     Ok(ExitCode::SUCCESS)
 }

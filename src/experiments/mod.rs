@@ -1,0 +1,400 @@
+//! The demos of design.md §2 on trained networks: (a) `scalar` — a nonmonotonic function of x ∈ [0,1]
+//! learned by two different networks, and (b) `vector-field` — maps of x ∈ [0,1]×[0,0.6]; each with a
+//! negative control that learned something else. A demo trains its networks ([`crate::nn`]), writes
+//! their weights (`.safetensors`) and observations (`.npz`, the `compare` input format), runs every
+//! comparison into its own report directory, and returns the verdicts with the `netmatch compare`
+//! command that reproduces each one from the files.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+
+use crate::backend::Device;
+use crate::compare::{CompareParams, Comparison, compare};
+use crate::data::{Observations, npz, synthetic};
+use crate::error::Result;
+use crate::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
+use crate::report::{self, RunInfo};
+use crate::stats::corr;
+use crate::verdict::Verdict;
+use crate::whitney;
+
+/// Settings shared by the demos.
+#[derive(Clone, Debug)]
+pub struct DemoParams {
+    /// Output directory (weights, observations, one report directory per comparison).
+    pub out: PathBuf,
+    /// Seed of everything (data, initial weights, splits, bursts).
+    pub seed: u64,
+    /// Observed base inputs N.
+    pub n: usize,
+    /// Training samples.
+    pub train_n: usize,
+    /// Adam steps per network.
+    pub steps: usize,
+    /// Burst size M.
+    pub m: usize,
+    /// Replace files in a non-empty `out`.
+    pub force: bool,
+    /// Progress on stderr.
+    pub verbose: bool,
+    /// The `--backend` spelling to put into the reproduce commands.
+    pub backend: String,
+}
+
+impl Default for DemoParams {
+    fn default() -> Self {
+        DemoParams {
+            out: PathBuf::from("out/demo"),
+            seed: 0,
+            n: 1500,
+            train_n: 2000,
+            steps: 3000,
+            m: 64,
+            force: false,
+            verbose: true,
+            backend: "auto".into(),
+        }
+    }
+}
+
+/// One comparison a demo ran.
+#[derive(Clone, Debug)]
+pub struct DemoComparison {
+    /// Short name (also the report directory's name).
+    pub name: String,
+    /// What it shows.
+    pub what: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The verdict the demo expects.
+    pub expected: Verdict,
+    /// Held-out RMSE of T_AB and T_BA.
+    pub rmse: (f64, f64),
+    /// The verdict's reasons.
+    pub reasons: Vec<String>,
+    /// |corr| of each network's selected coordinates with the expected modes (vector-field only).
+    pub mode_corr: Option<(Vec<f64>, Vec<f64>)>,
+    /// The command that reproduces it from the written files.
+    pub command: String,
+}
+
+/// What a demo did.
+#[derive(Clone, Debug)]
+pub struct DemoOutcome {
+    /// Each trained network: (name, spec summary, training report).
+    pub networks: Vec<(String, String, TrainReport)>,
+    /// The comparisons.
+    pub comparisons: Vec<DemoComparison>,
+    /// Seconds, training and comparisons included.
+    pub seconds: f64,
+}
+
+fn say(p: &DemoParams, s: &str) {
+    if p.verbose {
+        eprintln!("netmatch demo: {s}");
+    }
+}
+
+fn train(
+    p: &DemoParams,
+    name: &str,
+    spec: MlpSpec,
+    seed: u64,
+    x: &Array2<f64>,
+    y: &Array2<f64>,
+) -> Result<(Mlp, (String, String, TrainReport))> {
+    let desc = format!(
+        "{}→{:?}→{} tanh{}",
+        spec.inputs,
+        spec.hidden,
+        spec.outputs,
+        if spec.feature == Feature::Fold { ", input folded to (2x−1)²" } else { "" }
+    );
+    say(p, &format!("training {name} ({desc}, {} Adam steps)", p.steps));
+    let mut net = Mlp::new(spec, seed)?;
+    let rep = net.train(x, y, &TrainParams { steps: p.steps, seed, ..Default::default() })?;
+    say(
+        p,
+        &format!(
+            "  {name}: train MSE {:.2e}, validation MSE {:.2e} (relative RMSE {:.3} %), {:.1} s",
+            rep.train_mse,
+            rep.val_mse,
+            100.0 * rep.val_rmse,
+            rep.seconds
+        ),
+    );
+    net.save(&p.out.join(format!("{name}.safetensors")))?;
+    Ok((net, (name.to_string(), desc, rep)))
+}
+
+/// Observes `net` on the base inputs: the outputs, plus `extra` hidden neurons of its last hidden
+/// layer picked by Whitney's rule (variance after projecting out earlier picks).
+fn observe(p: &DemoParams, net: &Mlp, x: &Array2<f64>, extra: usize, sigma: f64, file: &str) -> Result<Observations> {
+    let hidden = if extra > 0 {
+        let layer = net.spec.hidden.len() - 1;
+        let h = net.hidden(x, layer)?;
+        Some((layer, whitney::pick_neurons(&h, extra)?.picked))
+    } else {
+        None
+    };
+    let tap = Tap { outputs: true, hidden };
+    let o = net.observe_bursts(x, &tap, p.m, sigma, BurstDesign::Gaussian, p.seed ^ file.len() as u64)?;
+    npz::write_observations(&p.out.join(file), &o)?;
+    Ok(o)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_compare(
+    p: &DemoParams,
+    dev: &mut dyn Device,
+    name: &str,
+    what: &str,
+    (fa, a): (&str, &Observations),
+    (fb, b): (&str, &Observations),
+    d: usize,
+    expected: Verdict,
+    sweep: bool,
+) -> Result<(DemoComparison, Comparison)> {
+    say(p, &format!("comparing {name}: {what}"));
+    let t0 = std::time::Instant::now();
+    let cp = CompareParams { d: Some(d), seed: p.seed, verbose: p.verbose, ..Default::default() };
+    let c = compare(a, b, &cp, dev)?;
+    let sweep_points = if sweep {
+        let order = whitney::pick_neurons(&a.obs, (2 * d + 1).min(a.dim()))?.picked;
+        Some(whitney::sweep(a, b, &order, d, &cp, dev)?)
+    } else {
+        None
+    };
+    let dir = p.out.join(name);
+    report::prepare_dir(&dir, true)?;
+    let run = RunInfo {
+        sources: (p.out.join(fa).display().to_string(), p.out.join(fb).display().to_string()),
+        dims_read: (a.dim(), b.dim()),
+        neurons: (None, None),
+        backend_note: None,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    report::write(&dir, &c, &cp, &run, (a, b), sweep_points.as_deref())?;
+    let command = format!(
+        "netmatch compare --a {} --b {} --d {d} --seed {} --backend {}{} --out {}",
+        p.out.join(fa).display(),
+        p.out.join(fb).display(),
+        p.seed,
+        p.backend,
+        if sweep { " --whitney-sweep" } else { "" },
+        p.out.join(format!("{name}.reproduced")).display()
+    );
+    let dc = DemoComparison {
+        name: name.into(),
+        what: what.into(),
+        verdict: c.verdict,
+        expected,
+        rmse: c.rmse,
+        reasons: c.reasons.clone(),
+        mode_corr: None,
+        command,
+    };
+    Ok((dc, c))
+}
+
+fn uniform(n: usize, widths: &[f64], seed: u64) -> Array2<f64> {
+    synthetic::uniform_box(n, widths, seed)
+}
+
+fn targets(x: &Array2<f64>, outputs: usize, f: impl Fn(&[f64], &mut [f64])) -> Array2<f64> {
+    let mut y = Array2::zeros((x.nrows(), outputs));
+    let mut buf = vec![0.0; outputs];
+    for i in 0..x.nrows() {
+        f(x.row(i).as_slice().expect("standard layout"), &mut buf);
+        for c in 0..outputs {
+            y[[i, c]] = buf[c];
+        }
+    }
+    y
+}
+
+/// Experiment (a): A ([24, 24]) and B ([64]) learn f(x) = sin 2πx + x/2 on [0, 1]; the control C
+/// sees only (2x − 1)² and learns cos 2πx. Comparisons: A's output alone vs B's output + 2 neurons
+/// (not injective), A vs B with output + 2 neurons each (q = 2d+1 = 3, Whitney sweep), A vs C.
+pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
+    let t0 = std::time::Instant::now();
+    report::prepare_dir(&p.out, p.force)?;
+    let s = p.seed;
+    let pi = std::f64::consts::PI;
+    let xt = uniform(p.train_n, &[1.0], s ^ 0x7a1);
+    let y = targets(&xt, 1, |x, o| o[0] = (2.0 * pi * x[0]).sin() + x[0] / 2.0);
+    let yc = targets(&xt, 1, |x, o| o[0] = (2.0 * pi * x[0]).cos());
+    let spec = |hidden: Vec<usize>, feature| MlpSpec { inputs: 1, hidden, outputs: 1, feature };
+    let (na, ra) = train(p, "a", spec(vec![24, 24], Feature::Identity), s + 1, &xt, &y)?;
+    let (nb, rb) = train(p, "b", spec(vec![64], Feature::Identity), s + 2, &xt, &y)?;
+    let (nc, rc) = train(p, "c", spec(vec![32, 32], Feature::Fold), s + 3, &xt, &yc)?;
+    let x = uniform(p.n, &[1.0], s ^ 0x0b5);
+    let sigma = 0.005;
+    say(p, &format!("observing on N = {} base inputs, bursts M = {}, σ = {sigma}", p.n, p.m));
+    let a1 = observe(p, &na, &x, 0, sigma, "a1.npz")?;
+    let a3 = observe(p, &na, &x, 2, sigma, "a3.npz")?;
+    let b3 = observe(p, &nb, &x, 2, sigma, "b3.npz")?;
+    let c3 = observe(p, &nc, &x, 2, sigma, "c3.npz")?;
+    let mut comparisons = Vec::new();
+    comparisons.push(
+        run_compare(
+            p,
+            dev,
+            "a1_vs_b3",
+            "A's single output (folds x) vs B's output + 2 neurons",
+            ("a1.npz", &a1),
+            ("b3.npz", &b3),
+            1,
+            Verdict::NotEquivalent,
+            false,
+        )?
+        .0,
+    );
+    comparisons.push(
+        run_compare(
+            p,
+            dev,
+            "a3_vs_b3",
+            "output + 2 hidden neurons each (q = 2d+1 = 3), with the Whitney sweep",
+            ("a3.npz", &a3),
+            ("b3.npz", &b3),
+            1,
+            Verdict::Equivalent,
+            true,
+        )?
+        .0,
+    );
+    comparisons.push(
+        run_compare(
+            p,
+            dev,
+            "a3_vs_c3",
+            "negative control: C learned cos 2πx from (2x−1)²",
+            ("a3.npz", &a3),
+            ("c3.npz", &c3),
+            1,
+            Verdict::NotEquivalent,
+            false,
+        )?
+        .0,
+    );
+    Ok(DemoOutcome { networks: vec![ra, rb, rc], comparisons, seconds: t0.elapsed().as_secs_f64() })
+}
+
+/// |corr| of the selected coordinates of a comparison's two embeddings with cos(πx₁), cos(πx₂/0.6)
+/// (best match per mode).
+fn mode_corr(c: &Comparison, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
+    let pi = std::f64::consts::PI;
+    let modes: Vec<Vec<f64>> = vec![
+        x.column(0).iter().map(|v| (pi * v).cos()).collect(),
+        x.column(1).iter().map(|v| (pi * v / 0.6).cos()).collect(),
+    ];
+    let side = |e: &crate::embed::Embedding, sel: &[usize]| -> Vec<f64> {
+        modes
+            .iter()
+            .map(|m| sel.iter().map(|&k| corr(&e.coords.column(k).to_vec(), m).abs()).fold(0.0, f64::max))
+            .collect()
+    };
+    (side(&c.embeddings.0, &c.selected.0), side(&c.embeddings.1, &c.selected.1))
+}
+
+/// Experiment (b): on x ∈ [0,1]×[0,0.6], A ([32, 32]) learns the mushroom map F(x) = (x₁ + x₂³,
+/// x₂ − x₁³), B ([64]) another diffeomorphism G(x) = (tanh(x₁ + x₂/2), x₂ + 0.3 sin πx₁), and the
+/// control C ([32, 32]) the fold ((x₁ − ½)², x₂), which cannot tell x₁ from 1 − x₁. The outputs are
+/// compared (D = 2 each): A vs B, A vs C.
+pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
+    let t0 = std::time::Instant::now();
+    report::prepare_dir(&p.out, p.force)?;
+    let s = p.seed;
+    let pi = std::f64::consts::PI;
+    let xt = uniform(p.train_n, &[1.0, 0.6], s ^ 0x7a2);
+    let f = |x: &[f64], o: &mut [f64]| {
+        let m = synthetic::mushroom([x[0], x[1]]);
+        o.copy_from_slice(&m);
+    };
+    let g = |x: &[f64], o: &mut [f64]| {
+        o[0] = (x[0] + 0.5 * x[1]).tanh();
+        o[1] = x[1] + 0.3 * (pi * x[0]).sin();
+    };
+    let fold = |x: &[f64], o: &mut [f64]| {
+        o[0] = (x[0] - 0.5).powi(2) * 4.0;
+        o[1] = x[1];
+    };
+    let spec = |hidden: Vec<usize>| MlpSpec { inputs: 2, hidden, outputs: 2, feature: Feature::Identity };
+    let (na, ra) = train(p, "a", spec(vec![32, 32]), s + 1, &xt, &targets(&xt, 2, f))?;
+    let (nb, rb) = train(p, "b", spec(vec![64]), s + 2, &xt, &targets(&xt, 2, g))?;
+    let (nc, rc) = train(p, "c", spec(vec![32, 32]), s + 3, &xt, &targets(&xt, 2, fold))?;
+    let x = uniform(p.n, &[1.0, 0.6], s ^ 0x0b6);
+    let sigma = 0.01;
+    say(p, &format!("observing on N = {} base inputs, bursts M = {}, σ = {sigma}", p.n, p.m));
+    let a = observe(p, &na, &x, 0, sigma, "a.npz")?;
+    let b = observe(p, &nb, &x, 0, sigma, "b.npz")?;
+    let c = observe(p, &nc, &x, 0, sigma, "c.npz")?;
+    let mut comparisons = Vec::new();
+    let (mut ab, cab) = run_compare(
+        p,
+        dev,
+        "a_vs_b",
+        "mushroom map vs another diffeomorphism (outputs, D = 2 each)",
+        ("a.npz", &a),
+        ("b.npz", &b),
+        2,
+        Verdict::Equivalent,
+        false,
+    )?;
+    ab.mode_corr = Some(mode_corr(&cab, &x));
+    comparisons.push(ab);
+    comparisons.push(
+        run_compare(
+            p,
+            dev,
+            "a_vs_c",
+            "negative control: C learned the fold ((x₁ − ½)², x₂)",
+            ("a.npz", &a),
+            ("c.npz", &c),
+            2,
+            Verdict::NotEquivalent,
+            false,
+        )?
+        .0,
+    );
+    Ok(DemoOutcome { networks: vec![ra, rb, rc], comparisons, seconds: t0.elapsed().as_secs_f64() })
+}
+
+/// The demo's closing summary for the terminal.
+pub fn summary(o: &DemoOutcome, out: &Path) -> String {
+    let mut s = String::new();
+    for (name, desc, r) in &o.networks {
+        s.push_str(&format!(
+            "network {name}: {desc}; train MSE {:.2e}, validation relative RMSE {:.3} % ({:.1} s)\n",
+            r.train_mse,
+            100.0 * r.val_rmse,
+            r.seconds
+        ));
+    }
+    for c in &o.comparisons {
+        let mark = if c.verdict == c.expected { "as expected" } else { "UNEXPECTED" };
+        s.push_str(&format!(
+            "\n{}: {} — {} ({mark}; expected {})\n  T_AB {:.2} %, T_BA {:.2} %\n",
+            c.name,
+            c.what,
+            c.verdict.as_str(),
+            c.expected.as_str(),
+            100.0 * c.rmse.0,
+            100.0 * c.rmse.1
+        ));
+        for r in &c.reasons {
+            s.push_str(&format!("  - {r}\n"));
+        }
+        if let Some((a, b)) = &c.mode_corr {
+            s.push_str(&format!(
+                "  selected coordinates vs cos(πx₁), cos(πx₂/0.6): A |corr| {:.4} / {:.4}, B {:.4} / {:.4}\n",
+                a[0], a[1], b[0], b[1]
+            ));
+        }
+        s.push_str(&format!("  report: {}/report.json\n  reproduce: {}\n", out.join(&c.name).display(), c.command));
+    }
+    s.push_str(&format!("\ndemo finished in {:.1} s\n", o.seconds));
+    s
+}
