@@ -248,7 +248,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 2000)]
     pub train_n: usize,
     /// Adam steps per network.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 2000)]
     pub steps: usize,
     /// Burst size M.
     #[arg(long, default_value_t = 64)]

@@ -49,7 +49,7 @@ impl Default for DemoParams {
             seed: 0,
             n: 1500,
             train_n: 2000,
-            steps: 3000,
+            steps: 2000,
             m: 64,
             force: false,
             verbose: true,

@@ -42,11 +42,35 @@ pub struct MlpSpec {
     pub feature: Feature,
 }
 
-/// A multilayer perceptron with candle variables.
+/// A multilayer perceptron with candle variables. Inputs (after the feature) and outputs are
+/// standardised by fixed affine maps fitted to the training data when training starts — part of the
+/// model, so observations and Jacobians are of the network as trained.
 pub struct Mlp {
     /// Its shape.
     pub spec: MlpSpec,
     layers: Vec<(Var, Var)>,
+    input_norm: (Tensor, Tensor),
+    output_norm: (Tensor, Tensor),
+}
+
+fn row(v: Vec<f64>) -> Result<Tensor> {
+    let n = v.len();
+    Tensor::from_vec(v, (1, n), &Cpu::Cpu).map_err(nn_err)
+}
+
+/// Column means and standard deviations (1 where a column is constant).
+fn moments(a: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
+    let mean: Vec<f64> = a.columns().into_iter().map(|c| c.mean().unwrap_or(0.0)).collect();
+    let std = a
+        .columns()
+        .into_iter()
+        .zip(&mean)
+        .map(|(c, m)| {
+            let v = c.iter().map(|x| (x - m).powi(2)).sum::<f64>() / c.len().max(1) as f64;
+            if v > 1e-24 { v.sqrt() } else { 1.0 }
+        })
+        .collect();
+    (mean, std)
 }
 
 /// Training settings.
@@ -66,7 +90,7 @@ pub struct TrainParams {
 
 impl Default for TrainParams {
     fn default() -> Self {
-        TrainParams { steps: 3000, lr: 1e-2, val_fraction: 0.2, max_val_rmse: 0.03, seed: 0 }
+        TrainParams { steps: 2000, lr: 1e-2, val_fraction: 0.2, max_val_rmse: 0.03, seed: 0 }
     }
 }
 
@@ -132,19 +156,33 @@ impl Mlp {
             let (fan_in, fan_out) = (w[0], w[1]);
             let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
             let wv: Vec<f64> = (0..fan_in * fan_out).map(|_| a * (2.0 * rng.uniform() - 1.0)).collect();
+            // Biases spread the units' transitions over the standardised input range rather than
+            // stacking them all at the origin.
+            let bv: Vec<f64> = (0..fan_out).map(|_| 2.0 * rng.uniform() - 1.0).collect();
             let wt = Tensor::from_vec(wv, (fan_out, fan_in), &Cpu::Cpu).map_err(nn_err)?;
-            let bt = Tensor::zeros(fan_out, DType::F64, &Cpu::Cpu).map_err(nn_err)?;
+            let bt = Tensor::from_vec(bv, fan_out, &Cpu::Cpu).map_err(nn_err)?;
             layers.push((Var::from_tensor(&wt).map_err(nn_err)?, Var::from_tensor(&bt).map_err(nn_err)?));
         }
-        Ok(Mlp { spec, layers })
+        let (i, o) = (spec.inputs, spec.outputs);
+        Ok(Mlp {
+            input_norm: (row(vec![0.0; i])?, row(vec![1.0; i])?),
+            output_norm: (row(vec![0.0; o])?, row(vec![1.0; o])?),
+            spec,
+            layers,
+        })
     }
 
     /// Activations of every layer for the rows of `x` (hidden layers after tanh, then the output).
+    fn features(&self, x: &Tensor) -> Result<Tensor> {
+        match self.spec.feature {
+            Feature::Identity => Ok(x.clone()),
+            Feature::Fold => x.affine(2.0, -1.0).and_then(|t| t.sqr()).map_err(nn_err),
+        }
+    }
+
     fn forward_all(&self, x: &Tensor) -> Result<Vec<Tensor>> {
-        let mut h = match self.spec.feature {
-            Feature::Identity => x.clone(),
-            Feature::Fold => x.affine(2.0, -1.0).and_then(|t| t.sqr()).map_err(nn_err)?,
-        };
+        let (m, s) = &self.input_norm;
+        let mut h = self.features(x)?.broadcast_sub(m).and_then(|t| t.broadcast_div(s)).map_err(nn_err)?;
         let mut out = Vec::new();
         let last = self.layers.len() - 1;
         for (k, (w, b)) in self.layers.iter().enumerate() {
@@ -152,6 +190,9 @@ impl Mlp {
             h = if k < last { z.and_then(|z| z.tanh()) } else { z }.map_err(nn_err)?;
             out.push(h.clone());
         }
+        let (m, s) = &self.output_norm;
+        let y = h.broadcast_mul(s).and_then(|t| t.broadcast_add(m)).map_err(nn_err)?;
+        *out.last_mut().expect("at least one layer") = y;
         Ok(out)
     }
 
@@ -179,6 +220,11 @@ impl Mlp {
         }
         let (train, val) = crate::compare::split(n, p.val_fraction, p.seed);
         let sel = |a: &Array2<f64>, idx: &[usize]| a.select(ndarray::Axis(0), idx);
+        let feats = to_array(&self.features(&to_tensor(&sel(x, &train))?)?)?;
+        let (fm, fs) = moments(&feats);
+        let (ym, ys) = moments(&sel(y, &train));
+        self.input_norm = (row(fm)?, row(fs)?);
+        self.output_norm = (row(ym)?, row(ys)?);
         let (xt, yt) = (to_tensor(&sel(x, &train))?, to_tensor(&sel(y, &train))?);
         let vars: Vec<Var> = self.layers.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
         let mut opt =
@@ -300,7 +346,8 @@ impl Mlp {
         Observations::new(to_array(&o)?, LocalSource::Jacobians(jac), 1.0, Some(x.clone()))
     }
 
-    /// Writes the weights as `.safetensors` (`layer{k}.weight` out×in, `layer{k}.bias`), atomically.
+    /// Writes the weights as `.safetensors` (`layer{k}.weight` out×in, `layer{k}.bias`, and the fixed
+    /// `input_mean`, `input_std`, `output_mean`, `output_std`), atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut t = Vec::new();
         let mut names = Vec::new();
@@ -312,6 +359,17 @@ impl Mlp {
             let bias = to_array(&b.as_tensor().unsqueeze(0).map_err(nn_err)?)?;
             let len = bias.len();
             t.push((nb.as_str(), bias.into_shape_with_order(len).expect("one row").into_dyn()));
+        }
+        let norms = [
+            ("input_mean", &self.input_norm.0),
+            ("input_std", &self.input_norm.1),
+            ("output_mean", &self.output_norm.0),
+            ("output_std", &self.output_norm.1),
+        ];
+        for (name, v) in norms {
+            let a = to_array(v)?;
+            let len = a.len();
+            t.push((name, a.into_shape_with_order(len).expect("one row").into_dyn()));
         }
         crate::data::safetensors::write_tensors(path, &t)
     }
