@@ -27,6 +27,9 @@ pub enum Command {
     /// Train network pairs in-process and compare them end to end (experiments of design.md §2).
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Render an image set (PNG frames, an .npz of images and angles, a contact sheet).
+    #[command(subcommand)]
+    Render(RenderCommand),
     /// Benchmarks (GPU path vs CPU path in one run).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -262,4 +265,37 @@ pub struct DemoArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// What to render.
+#[derive(Subcommand, Debug)]
+pub enum RenderCommand {
+    /// The procedural horse of assets/horse.json, rotating about the vertical axis.
+    Horse(RenderArgs),
+}
+
+/// Arguments of `netmatch render horse`.
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// Azimuths per elevation, evenly over a full turn.
+    #[arg(long, default_value_t = 720)]
+    pub frames: usize,
+    /// Image side in pixels.
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// Elevations, evenly over [−0.35, 0.35] rad (1 = level only; > 1 gives a 2-D angle set).
+    #[arg(long, default_value_t = 1)]
+    pub elevations: usize,
+    /// Output directory: frames/*.png, horse.npz (`images` F×S×S, `angles` F×2), contact_sheet.png.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Skip the per-frame PNGs (the .npz and the contact sheet are always written).
+    #[arg(long)]
+    pub no_frames: bool,
+    /// auto (GPU if present, else CPU), gpu, or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Replace files in a non-empty output directory.
+    #[arg(long)]
+    pub force: bool,
 }

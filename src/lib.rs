@@ -30,6 +30,7 @@ pub mod lanczos;
 pub mod nn;
 pub mod plot;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod rng;
 pub mod select;

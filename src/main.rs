@@ -14,7 +14,7 @@ use netmatch::error::{Error, Result};
 use netmatch::kernel::EpsilonRule;
 use serde_json::json;
 
-use cli::{BenchCommand, Cli, Command, DemoCommand};
+use cli::{BenchCommand, Cli, Command, DemoCommand, RenderCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Info => info(),
         Command::Embed(a) => run_embed(a),
         Command::Compare(a) => run_compare(*a),
+        Command::Render(RenderCommand::Horse(a)) => run_render(a),
         Command::Demo(DemoCommand::Scalar(a)) => run_demo("scalar", a),
         Command::Demo(DemoCommand::VectorField(a)) => run_demo("vector-field", a),
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
@@ -415,5 +416,60 @@ fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
         _ => vector_field(&p, dev.as_mut())?,
     };
     print!("{}", summary(&outcome, &p.out));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
+    use netmatch::render::{Scene, contact_sheet, frame_angles, render_frames};
+    if a.frames == 0 || a.elevations == 0 || a.size < 8 || a.size > 4096 {
+        return Err(Error::param("frames", "need --frames ≥ 1, --elevations ≥ 1 and 8 ≤ --size ≤ 4096"));
+    }
+    let backend: BackendChoice = a.backend.parse()?;
+    netmatch::report::prepare_dir(&a.out, a.force)?;
+    let ctx = match backend {
+        BackendChoice::Cpu => None,
+        BackendChoice::Gpu => Some(netmatch::gpu::GpuContext::shared()?),
+        BackendChoice::Auto => match netmatch::gpu::GpuContext::shared() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("netmatch: rendering on the CPU ({e})");
+                None
+            }
+        },
+    };
+    let where_ = ctx.as_ref().map(|c| c.describe()).unwrap_or_else(|| "CPU".into());
+    let angles = frame_angles(a.frames, a.elevations);
+    let t0 = std::time::Instant::now();
+    let images = render_frames(ctx, &Scene::horse(), &angles, a.size)?;
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!("netmatch: rendered {} frames of {s}×{s} on {where_} in {secs:.2} s", angles.len(), s = a.size);
+    let n = angles.len();
+    let imgs = ndarray::Array3::from_shape_vec((n, a.size, a.size), images.clone()).expect("sizes agree");
+    let ang = ndarray::Array2::from_shape_fn((n, 2), |(i, k)| if k == 0 { angles[i].0 } else { angles[i].1 });
+    npz::write_atomic(&a.out.join("horse.npz"), |w| {
+        w.add_array("images", &imgs)?;
+        w.add_array("angles", &ang)?;
+        Ok(())
+    })?;
+    contact_sheet(&images, &angles, a.size, 48).save_png(&a.out.join("contact_sheet.png"))?;
+    if !a.no_frames {
+        let dir = a.out.join("frames");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let px = a.size * a.size;
+        for k in 0..n {
+            let mut c = netmatch::plot::Canvas::new(a.size, a.size);
+            for y in 0..a.size {
+                for x in 0..a.size {
+                    c.put_gray(x, y, images[k * px + y * a.size + x]);
+                }
+            }
+            c.save_png(&dir.join(format!("frame_{k:05}.png")))?;
+        }
+    }
+    println!(
+        "{}",
+        json!({"frames": n, "size": a.size, "elevations": a.elevations, "device": where_, "seconds": secs,
+               "out": a.out.display().to_string()})
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -103,6 +103,12 @@ impl Canvas {
         }
     }
 
+    /// Sets pixel (x, y) to the grey level v ∈ [0, 1] (clamped).
+    pub fn put_gray(&mut self, x: usize, y: usize, v: f32) {
+        let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+        self.set(x as i64, y as i64, [g, g, g]);
+    }
+
     /// Colour of pixel (x, y) (tests read figures back through this).
     pub fn get(&self, x: usize, y: usize) -> Rgb {
         let o = (y * self.w + x) * 3;

@@ -38,7 +38,10 @@ fn every_shader_validates_with_naga() {
 /// The Rust uniform structs match the WGSL `Params` structs: same size, same member offsets.
 #[test]
 fn uniform_layouts_match_wgsl() {
-    use netmatch::gpu::{kernel::KernelParams, lanczos::StepParams, matvec::MatvecParams, normalise::NormaliseParams};
+    use netmatch::gpu::{
+        kernel::KernelParams, lanczos::StepParams, matvec::MatvecParams, normalise::NormaliseParams,
+        render::RenderParams,
+    };
     let rust: &[(&str, usize, &[usize])] = &[
         ("kernel", std::mem::size_of::<KernelParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matvec", std::mem::size_of::<MatvecParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
@@ -47,7 +50,10 @@ fn uniform_layouts_match_wgsl() {
         ("lanczos_orthogonalise", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("lanczos_normalise", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("lanczos_restart", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("render", std::mem::size_of::<RenderParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
     ];
+    assert_eq!(std::mem::offset_of!(RenderParams, half_width), 16);
+    assert_eq!(std::mem::offset_of!(RenderParams, hit_eps), 28);
     // Rust-side field offsets of the named structs.
     assert_eq!(std::mem::offset_of!(KernelParams, inv_eps), 24);
     assert_eq!(std::mem::offset_of!(KernelParams, write_distance), 20);
@@ -354,4 +360,28 @@ fn float32_inputs_are_read() {
     let out = d.join("out.npz");
     let (code, _, stderr) = run_embed(&input, &out, &["--k", "3"]);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// The horse asset parses, fills a sensible part of the frame, and is asymmetric on the CPU path too:
+/// every frame differs from the one half a turn later.
+#[test]
+fn horse_renders_and_is_asymmetric_on_cpu() {
+    use netmatch::render::{Scene, frame_angles};
+    let scene = Scene::horse();
+    assert!(scene.parts() >= 10, "body, neck, head, ears, four legs, tail: {:?}", scene.names);
+    let size = 40;
+    let angles = frame_angles(8, 1);
+    let img = netmatch::cpu::render::render(&scene, &angles, size);
+    let px = size * size;
+    for k in 0..8 {
+        let f = &img[k * px..(k + 1) * px];
+        let covered = f.iter().filter(|&&v| v > 0.0).count() as f64 / px as f64;
+        assert!((0.05..0.7).contains(&covered), "frame {k}: {covered}");
+        let g = &img[((k + 4) % 8) * px..((k + 4) % 8 + 1) * px];
+        // Share of pixels that clearly differ (silhouette or shading) from the half-turn partner.
+        let differ = f.iter().zip(g).filter(|(a, b)| (*a - *b).abs() > 0.1).count() as f64 / px as f64;
+        println!("frame {k}: covered {covered:.3}, differs from θ + π on {differ:.3} of the pixels");
+        assert!(differ > 0.02, "frame {k} and its half-turn partner look alike: {differ}");
+    }
+    assert!(Scene::parse("{\"parts\": []}").is_err());
 }

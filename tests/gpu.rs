@@ -252,8 +252,38 @@ fn compare_same_verdict_gpu_and_cpu(ctx: &Arc<GpuContext>) {
     }
 }
 
+/// The horse renderer: GPU frames against the CPU twin pixel by pixel (mean |Δ| ≤ 1e-3 and ≥ 99 % of
+/// pixels within 0.02 — f32 differences can flip a silhouette pixel), including a forced multi-batch
+/// run, and frames at θ and θ + π differ (the horse is asymmetric).
+fn render_gpu_matches_cpu(ctx: &Arc<GpuContext>) {
+    use netmatch::render::{Scene, frame_angles};
+    let scene = Scene::horse();
+    let size = 48;
+    let mut angles = frame_angles(6, 1);
+    angles.push((0.4, 0.3));
+    let mut gpu = netmatch::gpu::render::GpuRenderer::new(ctx.clone(), &scene, size).unwrap();
+    let g = gpu.render(&angles).unwrap();
+    let c = netmatch::cpu::render::render(&scene, &angles, size);
+    let diffs: Vec<f32> = g.iter().zip(&c).map(|(a, b)| (a - b).abs()).collect();
+    let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
+    let within = diffs.iter().filter(|&&d| d <= 0.02).count() as f64 / diffs.len() as f64;
+    println!(
+        "    render {size}×{size}, {} frames: mean |gpu − cpu| {mean:.2e}, {:.3} % within 0.02",
+        angles.len(),
+        100.0 * within
+    );
+    assert!(mean <= 1e-3 && within >= 0.99, "mean {mean}, within {within}");
+    let px = size * size;
+    let frame = |k: usize| &g[k * px..(k + 1) * px];
+    // θ = 0 and θ = π (frames 0 and 3 of 6).
+    let d: f32 = frame(0).iter().zip(frame(3)).map(|(a, b)| (a - b).abs()).sum::<f32>() / px as f32;
+    println!("    mean |frame(0) − frame(π)| = {d:.3}");
+    assert!(d > 0.05, "θ and θ + π look alike: {d}");
+}
+
 fn main() {
     let tests: &[Test] = &[
+        ("render_gpu_matches_cpu", render_gpu_matches_cpu),
         ("compare_same_verdict_gpu_and_cpu", compare_same_verdict_gpu_and_cpu),
         ("kernel_and_distance", kernel_and_distance),
         ("matvec_and_normalise", matvec_and_normalise),

@@ -7,6 +7,7 @@ pub mod lanczos;
 pub mod matvec;
 pub mod normalise;
 pub mod reference;
+pub mod render;
 
 use crate::backend::Device;
 use crate::error::{Error, Result};

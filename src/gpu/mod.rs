@@ -12,6 +12,7 @@ pub mod matvec;
 pub mod normalise;
 pub mod pipelines;
 pub mod readback;
+pub mod render;
 pub mod shaders;
 
 use std::sync::Arc;

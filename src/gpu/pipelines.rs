@@ -38,6 +38,7 @@ pub const DECLS: &[Decl] = &[
     Decl { name: "lanczos_orthogonalise", slots: &[Params, Read, Read, Write] },
     Decl { name: "lanczos_normalise", slots: &[Params, Read, Write, Write] },
     Decl { name: "lanczos_restart", slots: &[Params, Read, Read, Write] },
+    Decl { name: "render", slots: &[Params, Read, Read, Write] },
 ];
 
 /// A built pipeline with its bind-group layout.

@@ -10,6 +10,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("lanczos_orthogonalise", include_str!("../../shaders/lanczos_orthogonalise.wgsl")),
     ("lanczos_normalise", include_str!("../../shaders/lanczos_normalise.wgsl")),
     ("lanczos_restart", include_str!("../../shaders/lanczos_restart.wgsl")),
+    ("render", include_str!("../../shaders/render.wgsl")),
 ];
 
 /// The WGSL source of `name`.

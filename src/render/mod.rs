@@ -1,0 +1,141 @@
+//! The rotating-horse image set (design.md §2c): the procedural horse of `assets/horse.json` as a
+//! signed-distance field, ray-marched orthographically from a fixed camera under a fixed light,
+//! rotated by an azimuth θ about the vertical axis and optionally tilted by an elevation φ. Grayscale
+//! in [0, 1], row 0 at the top. The GPU stage (`shaders/render.wgsl`, [`crate::gpu::render`]) and its
+//! CPU twin ([`crate::cpu::render`]) share the packed scene and the constants here; they agree pixel
+//! by pixel up to f32 rounding at silhouette edges.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The horse description, embedded at compile time.
+pub const HORSE_JSON: &str = include_str!("../../assets/horse.json");
+/// Half-width of the orthographic view in scene units.
+pub const VIEW_HALF_WIDTH: f32 = 1.45;
+/// Camera distance along +z (rays start there and march towards −z).
+pub const CAMERA_Z: f32 = 4.0;
+/// Largest number of ray-marching steps (shaders/render.wgsl has the same constant).
+pub const MAX_STEPS: u32 = 160;
+/// Surface hit threshold.
+pub const HIT_EPS: f32 = 5e-4;
+/// Light direction (normalised where used), world frame (shaders/render.wgsl has the same constant).
+pub const LIGHT: [f32; 3] = [-0.4, 0.7, 0.6];
+
+/// A scene packed for both twins: per part two vec4 — (kind, a.xyz), (b.xyz, r) — where kind 0 is a
+/// capsule from a to b of radius r and kind 1 an ellipsoid at a with radii b.
+#[derive(Clone, Debug)]
+pub struct Scene {
+    /// Packed parts, 8 floats each.
+    pub packed: Vec<f32>,
+    /// Smooth-union radius.
+    pub smooth_k: f32,
+    /// Part names, in order.
+    pub names: Vec<String>,
+}
+
+fn vec3(v: &Value, what: &str) -> Result<[f32; 3]> {
+    let a = v
+        .as_array()
+        .filter(|a| a.len() == 3)
+        .ok_or_else(|| Error::param("scene", format!("{what}: expected [x, y, z]")))?;
+    let mut out = [0.0f32; 3];
+    for (o, x) in out.iter_mut().zip(a) {
+        *o = x.as_f64().ok_or_else(|| Error::param("scene", format!("{what}: not a number")))? as f32;
+    }
+    Ok(out)
+}
+
+impl Scene {
+    /// Parses a scene description (the format of `assets/horse.json`).
+    pub fn parse(text: &str) -> Result<Scene> {
+        let v: Value = serde_json::from_str(text).map_err(|e| Error::param("scene", format!("not JSON: {e}")))?;
+        let smooth_k = v["smooth_k"].as_f64().unwrap_or(0.08) as f32;
+        let parts = v["parts"].as_array().ok_or_else(|| Error::param("scene", "missing `parts`"))?;
+        let (mut packed, mut names) = (Vec::new(), Vec::new());
+        for p in parts {
+            let name = p["name"].as_str().unwrap_or("?").to_string();
+            if let Some(c) = p.get("capsule") {
+                let (a, b) = (vec3(&c["a"], &name)?, vec3(&c["b"], &name)?);
+                let r = c["r"]
+                    .as_f64()
+                    .filter(|r| *r > 0.0)
+                    .ok_or_else(|| Error::param("scene", format!("{name}: r must be positive")))?;
+                packed.extend_from_slice(&[0.0, a[0], a[1], a[2], b[0], b[1], b[2], r as f32]);
+            } else if let Some(e) = p.get("ellipsoid") {
+                let (c, r) = (vec3(&e["center"], &name)?, vec3(&e["radii"], &name)?);
+                if r.iter().any(|&x| x <= 0.0) {
+                    return Err(Error::param("scene", format!("{name}: radii must be positive")));
+                }
+                packed.extend_from_slice(&[1.0, c[0], c[1], c[2], r[0], r[1], r[2], 0.0]);
+            } else {
+                return Err(Error::param("scene", format!("{name}: expected `capsule` or `ellipsoid`")));
+            }
+            names.push(name);
+        }
+        if names.is_empty() {
+            return Err(Error::param("scene", "no parts"));
+        }
+        Ok(Scene { packed, smooth_k, names })
+    }
+
+    /// The built-in horse.
+    pub fn horse() -> Scene {
+        Scene::parse(HORSE_JSON).expect("assets/horse.json is valid (checked by a test)")
+    }
+
+    /// Number of parts.
+    pub fn parts(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// Frame angles: `frames` azimuths evenly over [0, 2π) for each of `elevations` elevations evenly
+/// over [−0.35, 0.35] rad (one elevation: 0). Returns (θ, φ) per frame, azimuth fastest.
+pub fn frame_angles(frames: usize, elevations: usize) -> Vec<(f32, f32)> {
+    let mut out = Vec::with_capacity(frames * elevations);
+    for e in 0..elevations {
+        let phi = if elevations == 1 { 0.0 } else { -0.35 + 0.7 * e as f64 / (elevations - 1) as f64 };
+        for f in 0..frames {
+            let theta = 2.0 * std::f64::consts::PI * f as f64 / frames as f64;
+            out.push((theta as f32, phi as f32));
+        }
+    }
+    out
+}
+
+/// Renders `angles` at `size` on the GPU when `gpu` holds a context, else on the CPU twin.
+pub fn render_frames(
+    gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>,
+    scene: &Scene,
+    angles: &[(f32, f32)],
+    size: usize,
+) -> Result<Vec<f32>> {
+    match gpu {
+        Some(ctx) => crate::gpu::render::GpuRenderer::new(ctx, scene, size)?.render(angles),
+        None => Ok(crate::cpu::render::render(scene, angles, size)),
+    }
+}
+
+/// A contact sheet: up to `max` frames spaced evenly through the set, in a grid with a 2-pixel
+/// gutter, each labelled by its azimuth in degrees.
+pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> crate::plot::Canvas {
+    let n = angles.len();
+    let shown = n.min(max).max(1);
+    let cols = (shown as f64).sqrt().ceil() as usize;
+    let rows = shown.div_ceil(cols);
+    let cell = size + 14;
+    let mut c = crate::plot::Canvas::new(cols * (size + 2) + 2, rows * (cell + 2) + 2);
+    for k in 0..shown {
+        let f = k * n / shown;
+        let (x0, y0) = (2 + (k % cols) * (size + 2), 2 + (k / cols) * (cell + 2));
+        for y in 0..size {
+            for x in 0..size {
+                c.put_gray(x0 + x, y0 + y, images[f * size * size + y * size + x]);
+            }
+        }
+        let deg = format!("{:.0}", angles[f].0.to_degrees());
+        c.text(x0 as i64 + 1, (y0 + size + 3) as i64, &deg, 1, [20, 20, 20]);
+    }
+    c
+}
