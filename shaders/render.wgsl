@@ -19,6 +19,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> image: array<f32>;
 
 const MAX_STEPS: u32 = 160u;
+const SUPERSAMPLE: u32 = 2u;
 const LIGHT: vec3<f32> = vec3<f32>(-0.4, 0.7, 0.6);
 
 fn smin(a: f32, b: f32, k: f32) -> f32 {
@@ -59,24 +60,11 @@ fn to_object(p: vec3<f32>, theta: f32, phi: f32) -> vec3<f32> {
     return vec3<f32>(ct * q.x - st * q.z, q.y, st * q.x + ct * q.z);
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let size = params.size;
-    let idx = gid.x;
-    let frame = gid.y;
-    if (idx >= size * size || frame >= params.frames) {
-        return;
-    }
-    let px = idx % size;
-    let py = idx / size;
-    let ang = angles[frame];
-    let s = f32(size);
-    let u = ((f32(px) + 0.5) / s * 2.0 - 1.0) * params.half_width;
-    let v = (1.0 - (f32(py) + 0.5) / s * 2.0) * params.half_width;
+// The grey value seen along the ray through view-plane point (u, v).
+fn ray(u: f32, v: f32, ang: vec2<f32>) -> f32 {
     let origin = to_object(vec3<f32>(u, v, params.camera_z), ang.x, ang.y);
     let dir = to_object(vec3<f32>(0.0, 0.0, -1.0), ang.x, ang.y);
     var t = 0.0;
-    var value = 0.0;
     for (var step = 0u; step < MAX_STEPS; step = step + 1u) {
         let p = origin + dir * t;
         let d = sdf(p);
@@ -89,13 +77,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             );
             let n = n0 * (1.0 / max(length(n0), 1e-12));
             let l = to_object(LIGHT * (1.0 / length(LIGHT)), ang.x, ang.y);
-            value = 0.15 + 0.85 * max(dot(n, l), 0.0);
-            break;
+            return 0.15 + 0.85 * max(dot(n, l), 0.0);
         }
         t = t + d * 0.9;
         if (t > 2.0 * params.camera_z) {
             break;
         }
     }
+    return 0.0;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let size = params.size;
+    let idx = gid.x;
+    let frame = gid.y;
+    if (idx >= size * size || frame >= params.frames) {
+        return;
+    }
+    let px = idx % size;
+    let py = idx / size;
+    let ang = angles[frame];
+    let s = f32(size);
+    var acc = 0.0;
+    for (var sy = 0u; sy < SUPERSAMPLE; sy = sy + 1u) {
+        for (var sx = 0u; sx < SUPERSAMPLE; sx = sx + 1u) {
+            let ox = (f32(sx) + 0.5) / f32(SUPERSAMPLE);
+            let oy = (f32(sy) + 0.5) / f32(SUPERSAMPLE);
+            let u = ((f32(px) + ox) / s * 2.0 - 1.0) * params.half_width;
+            let v = (1.0 - (f32(py) + oy) / s * 2.0) * params.half_width;
+            acc = acc + ray(u, v, ang);
+        }
+    }
+    let value = acc / f32(SUPERSAMPLE * SUPERSAMPLE);
     image[frame * size * size + idx] = value;
 }

@@ -190,6 +190,9 @@ pub struct CompareArgs {
     /// Weight ν of the normal part of a displacement in the Mahalanobis distance.
     #[arg(long, default_value_t = 3.0)]
     pub normal_weight: f64,
+    /// Rank r of the local pseudo-inverse (the input dimension seen by the bursts); estimated when absent.
+    #[arg(long)]
+    pub rank: Option<usize>,
     /// Relative gap of diffusion rates below which coordinates form a degenerate (Procrustes) block.
     #[arg(long, default_value_t = 1e-2)]
     pub gap: f64,
@@ -233,6 +236,9 @@ pub enum DemoCommand {
     Scalar(DemoArgs),
     /// (b) x ∈ [0,1]×[0,0.6]: the mushroom map vs another diffeomorphism, and a folding control.
     VectorField(DemoArgs),
+    /// (c) the rotating horse: render, train two image networks and a control, compare. Work in
+    /// progress (issue 5): the pair does not yet reach `equivalent` (see BENCHMARKS.md).
+    Horse(HorseArgs),
 }
 
 /// Arguments of `netmatch demo …`.
@@ -298,4 +304,39 @@ pub struct RenderArgs {
     /// Replace files in a non-empty output directory.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Arguments of `netmatch demo horse`.
+#[derive(Args, Debug)]
+pub struct HorseArgs {
+    /// Output directory.
+    #[arg(long, default_value = "out/demo-horse")]
+    pub out: PathBuf,
+    /// Seed of weights, splits and bursts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Frames (base inputs N), evenly over a full turn.
+    #[arg(long, default_value_t = 720)]
+    pub frames: usize,
+    /// Image side in pixels (32 keeps training and 11 520 burst renders within minutes on 2 CPU cores).
+    #[arg(long, default_value_t = 32)]
+    pub size: usize,
+    /// Adam steps per network.
+    #[arg(long, default_value_t = 400)]
+    pub steps: usize,
+    /// Re-rendered burst frames per base frame.
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// Burst radius in radians of azimuth.
+    #[arg(long, default_value_t = 0.02)]
+    pub sigma: f64,
+    /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Replace files in a non-empty output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Render(RenderCommand::Horse(a)) => run_render(a),
         Command::Demo(DemoCommand::Scalar(a)) => run_demo("scalar", a),
         Command::Demo(DemoCommand::VectorField(a)) => run_demo("vector-field", a),
+        Command::Demo(DemoCommand::Horse(a)) => run_horse(a),
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
     };
     match result {
@@ -289,6 +290,7 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     p.covariance.normal_weight = a.normal_weight;
+    p.covariance.rank = a.rank;
     let (mut dev, note) = open(backend)?;
     if let Some(note) = &note {
         eprintln!("netmatch: {note}");
@@ -471,5 +473,37 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
         json!({"frames": n, "size": a.size, "elevations": a.elevations, "device": where_, "seconds": secs,
                "out": a.out.display().to_string()})
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
+    use netmatch::experiments::{DemoParams, HorseParams, horse, summary};
+    if a.frames < netmatch::compare::MIN_POINTS || a.size < 8 || a.steps == 0 || a.m < 2 || !(a.sigma > 0.0) {
+        return Err(Error::param("frames", "need --frames ≥ 50, --size ≥ 8, --steps ≥ 1, --m ≥ 2, --sigma > 0"));
+    }
+    let backend: BackendChoice = a.backend.parse()?;
+    netmatch::report::prepare_dir(&a.out, a.force)?;
+    let (mut dev, note) = open(backend)?;
+    if let Some(note) = &note {
+        eprintln!("netmatch: {note}");
+    }
+    let gpu = if dev.kind() == "gpu" { netmatch::gpu::GpuContext::shared().ok() } else { None };
+    if !a.quiet {
+        eprintln!("netmatch demo horse: backend {} ({}), output {}", dev.kind(), dev.adapter(), a.out.display());
+    }
+    let p = DemoParams {
+        out: a.out.clone(),
+        seed: a.seed,
+        n: a.frames,
+        train_n: a.frames,
+        steps: a.steps,
+        m: a.m,
+        force: true,
+        verbose: !a.quiet,
+        backend: a.backend.clone(),
+    };
+    let outcome = horse(&p, &HorseParams { size: a.size, sigma: a.sigma }, gpu, dev.as_mut())?;
+    print!("{}", summary(&outcome, &p.out));
+    println!("contact sheet: {}", p.out.join("contact_sheet.png").display());
     Ok(ExitCode::SUCCESS)
 }

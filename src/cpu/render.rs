@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::render::{CAMERA_Z, HIT_EPS, LIGHT, MAX_STEPS, Scene, VIEW_HALF_WIDTH};
+use crate::render::{CAMERA_Z, HIT_EPS, LIGHT, MAX_STEPS, SUPERSAMPLE, Scene, VIEW_HALF_WIDTH};
 
 type V3 = [f32; 3];
 
@@ -55,11 +55,25 @@ fn to_object(p: V3, theta: f32, phi: f32) -> V3 {
     [ct * q[0] - st * q[2], q[1], st * q[0] + ct * q[2]]
 }
 
-/// One pixel's grey value.
+/// One pixel's grey value: the mean of SUPERSAMPLE² rays on a regular sub-grid, so that the image
+/// varies continuously with the angle instead of flipping whole pixels at silhouette edges.
 pub fn pixel(scene: &Scene, size: usize, theta: f32, phi: f32, px: usize, py: usize) -> f32 {
     let s = size as f32;
-    let u = ((px as f32 + 0.5) / s * 2.0 - 1.0) * VIEW_HALF_WIDTH;
-    let v = (1.0 - (py as f32 + 0.5) / s * 2.0) * VIEW_HALF_WIDTH;
+    let mut acc = 0.0f32;
+    for sy in 0..SUPERSAMPLE {
+        for sx in 0..SUPERSAMPLE {
+            let ox = (sx as f32 + 0.5) / SUPERSAMPLE as f32;
+            let oy = (sy as f32 + 0.5) / SUPERSAMPLE as f32;
+            let u = ((px as f32 + ox) / s * 2.0 - 1.0) * VIEW_HALF_WIDTH;
+            let v = (1.0 - (py as f32 + oy) / s * 2.0) * VIEW_HALF_WIDTH;
+            acc += ray(scene, theta, phi, u, v);
+        }
+    }
+    acc / (SUPERSAMPLE * SUPERSAMPLE) as f32
+}
+
+/// The grey value seen along the ray through view-plane point (u, v).
+fn ray(scene: &Scene, theta: f32, phi: f32, u: f32, v: f32) -> f32 {
     let origin = to_object([u, v, CAMERA_Z], theta, phi);
     let dir = to_object([0.0, 0.0, -1.0], theta, phi);
     let mut t = 0.0f32;

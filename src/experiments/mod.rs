@@ -155,10 +155,12 @@ fn run_compare(
     d: usize,
     expected: Verdict,
     sweep: bool,
+    rank: Option<usize>,
 ) -> Result<(DemoComparison, Comparison)> {
     say(p, &format!("comparing {name}: {what}"));
     let t0 = std::time::Instant::now();
-    let cp = CompareParams { d: Some(d), seed: p.seed, verbose: p.verbose, ..Default::default() };
+    let mut cp = CompareParams { d: Some(d), seed: p.seed, verbose: p.verbose, ..Default::default() };
+    cp.covariance.rank = rank;
     let c = compare(a, b, &cp, dev)?;
     let sweep_points = if sweep {
         let order = whitney::pick_neurons(&a.obs, (2 * d + 1).min(a.dim()))?.picked;
@@ -177,12 +179,13 @@ fn run_compare(
     };
     report::write(&dir, &c, &cp, &run, (a, b), sweep_points.as_deref())?;
     let command = format!(
-        "netmatch compare --a {} --b {} --d {d} --seed {} --backend {}{} --out {}",
+        "netmatch compare --a {} --b {} --d {d} --seed {} --backend {}{}{} --out {}",
         p.out.join(fa).display(),
         p.out.join(fb).display(),
         p.seed,
         p.backend,
         if sweep { " --whitney-sweep" } else { "" },
+        rank.map(|r| format!(" --rank {r}")).unwrap_or_default(),
         p.out.join(format!("{name}.reproduced")).display()
     );
     let dc = DemoComparison {
@@ -248,6 +251,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::NotEquivalent,
             false,
+            None,
         )?
         .0,
     );
@@ -262,6 +266,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::Equivalent,
             true,
+            None,
         )?
         .0,
     );
@@ -276,6 +281,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::NotEquivalent,
             false,
+            None,
         )?
         .0,
     );
@@ -342,6 +348,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
         2,
         Verdict::Equivalent,
         false,
+        None,
     )?;
     ab.mode_corr = Some(mode_corr(&cab, &x));
     comparisons.push(ab);
@@ -356,6 +363,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
             2,
             Verdict::NotEquivalent,
             false,
+            Some(1),
         )?
         .0,
     );
@@ -397,4 +405,128 @@ pub fn summary(o: &DemoOutcome, out: &Path) -> String {
     }
     s.push_str(&format!("\ndemo finished in {:.1} s\n", o.seconds));
     s
+}
+
+/// Settings of the horse demo beyond [`DemoParams`] (whose `n` is the number of frames here).
+#[derive(Clone, Debug)]
+pub struct HorseParams {
+    /// Image side in pixels.
+    pub size: usize,
+    /// Burst radius in radians of azimuth.
+    pub sigma: f64,
+}
+
+impl Default for HorseParams {
+    fn default() -> Self {
+        HorseParams { size: 32, sigma: 0.02 }
+    }
+}
+
+/// Experiment (c): renders the rotating horse, trains A (an MLP regressor of (cos θ, sin θ) from the
+/// pixels), B (another MLP regressing the first two harmonics of θ) and the control C (a regressor of
+/// the doubled angle (cos 2θ, sin 2θ), which cannot tell θ from θ + π), observes their outputs with
+/// bursts in θ (re-rendered frames), and compares A with B and A with C. The input space is a circle
+/// (d = 1), whose embedding needs two diffusion coordinates — the degenerate cos/sin pair, aligned by
+/// Procrustes — so the comparisons select 2 coordinates.
+pub fn horse(
+    p: &DemoParams,
+    h: &HorseParams,
+    gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>,
+    dev: &mut dyn Device,
+) -> Result<DemoOutcome> {
+    use crate::render::{Scene, contact_sheet, render_frames};
+    let t0 = std::time::Instant::now();
+    report::prepare_dir(&p.out, p.force)?;
+    let scene = Scene::horse();
+    let n = p.n;
+    let px = h.size * h.size;
+    // Base frames at evenly spaced azimuths; every comparison observes the networks on these.
+    let angles: Vec<(f32, f32)> =
+        (0..n).map(|k| ((2.0 * std::f64::consts::PI * k as f64 / n as f64) as f32, 0.0)).collect();
+    say(p, &format!("rendering {n} frames of {s}×{s}", s = h.size));
+    let images = render_frames(gpu.clone(), &scene, &angles, h.size)?;
+    contact_sheet(&images, &angles, h.size, 48).save_png(&p.out.join("contact_sheet.png"))?;
+    let x = Array2::from_shape_vec((n, px), images.iter().map(|&v| v as f64).collect()).expect("sizes agree");
+    let theta: Vec<f64> = angles.iter().map(|a| a.0 as f64).collect();
+    let circle = |k: f64| {
+        Array2::from_shape_fn((n, 2), |(i, c)| if c == 0 { (k * theta[i]).cos() } else { (k * theta[i]).sin() })
+    };
+    let spec = |hidden: Vec<usize>, outputs| MlpSpec { inputs: px, hidden, outputs, feature: Feature::Identity };
+    let tp = |seed, bound| TrainParams { steps: p.steps, seed, max_val_rmse: bound, lr: 3e-3, ..Default::default() };
+    let mut networks = Vec::new();
+    let mut fit = |name: &str, spec: MlpSpec, seed: u64, y: &Array2<f64>, bound: f64| -> Result<Mlp> {
+        say(
+            p,
+            &format!("training {name} ({}→{:?}→{}, {} Adam steps)", spec.inputs, spec.hidden, spec.outputs, p.steps),
+        );
+        let desc = format!("{}→{:?}→{} tanh", spec.inputs, spec.hidden, spec.outputs);
+        let mut net = Mlp::new(spec, seed)?;
+        let rep = net.train(&x, y, &tp(seed, bound))?;
+        say(p, &format!("  {name}: validation relative RMSE {:.3} % ({:.1} s)", 100.0 * rep.val_rmse, rep.seconds));
+        net.save(&p.out.join(format!("{name}.safetensors")))?;
+        networks.push((name.to_string(), desc, rep));
+        Ok(net)
+    };
+    let na = fit("a", spec(vec![64, 16], 2), p.seed + 1, &circle(1.0), 0.06)?;
+    // B: another architecture and target that carries the same information — the first two
+    // harmonics of the angle, (cos θ, sin θ, cos 2θ, sin 2θ).
+    let two = ndarray::concatenate(ndarray::Axis(1), &[circle(1.0).view(), circle(2.0).view()]).expect("same rows");
+    let nb = fit("b", spec(vec![32, 32], 4), p.seed + 2, &two, 0.06)?;
+    let nc = fit("c", spec(vec![64, 16], 2), p.seed + 3, &circle(2.0), 0.06)?;
+    // Bursts in θ: M re-rendered frames per base frame.
+    let m = p.m;
+    let mut rng = crate::rng::Rng::new(p.seed ^ 0xB0B5);
+    let burst_angles: Vec<(f32, f32)> =
+        (0..n * m).map(|i| ((angles[i / m].0 as f64 + h.sigma * rng.normal()) as f32, 0.0)).collect();
+    say(p, &format!("rendering {} burst frames (M = {m}, σ = {} rad)", n * m, h.sigma));
+    let bimg = render_frames(gpu, &scene, &burst_angles, h.size)?;
+    let xb = Array2::from_shape_vec((n * m, px), bimg.iter().map(|&v| v as f64).collect()).expect("sizes agree");
+    // The ground-truth input is the angle on its circle, (cos θ, sin θ): θ itself jumps at 2π and
+    // no continuous map of the observations could reproduce that jump.
+    let inputs = circle(1.0);
+    let observe = |net: &Mlp, tap: &Tap, file: &str| -> Result<Observations> {
+        let o = net.observe(&x, tap)?;
+        let ob = net.observe(&xb, tap)?;
+        let dim = o.ncols();
+        let bursts = ndarray::Array3::from_shape_fn((n, m, dim), |(i, a, c)| ob[[i * m + a, c]]);
+        let obs = Observations::new(o, crate::data::LocalSource::Bursts(bursts), h.sigma, Some(inputs.clone()))?;
+        npz::write_observations(&p.out.join(file), &obs)?;
+        Ok(obs)
+    };
+    let outputs = Tap { outputs: true, hidden: None };
+    let a = observe(&na, &outputs, "a.npz")?;
+    let b = observe(&nb, &outputs, "b.npz")?;
+    let c = observe(&nc, &outputs, "c.npz")?;
+    let mut comparisons = Vec::new();
+    comparisons.push(
+        run_compare(
+            p,
+            dev,
+            "a_vs_b",
+            "A's (cos θ, sin θ) outputs vs B's (cos θ, sin θ, cos 2θ, sin 2θ) outputs",
+            ("a.npz", &a),
+            ("b.npz", &b),
+            2,
+            Verdict::Equivalent,
+            false,
+            Some(1),
+        )?
+        .0,
+    );
+    comparisons.push(
+        run_compare(
+            p,
+            dev,
+            "a_vs_c",
+            "negative control: C learned the doubled angle (cos 2θ, sin 2θ)",
+            ("a.npz", &a),
+            ("c.npz", &c),
+            2,
+            Verdict::NotEquivalent,
+            false,
+            Some(1),
+        )?
+        .0,
+    );
+    Ok(DemoOutcome { networks, comparisons, seconds: t0.elapsed().as_secs_f64() })
 }

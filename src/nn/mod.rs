@@ -58,18 +58,19 @@ fn row(v: Vec<f64>) -> Result<Tensor> {
     Tensor::from_vec(v, (1, n), &Cpu::Cpu).map_err(nn_err)
 }
 
-/// Column means and standard deviations (1 where a column is constant).
+/// Column means and standard deviations, floored at 5 % of the largest column's (1 where all are
+/// constant): a pixel that is lit in two frames out of a thousand must not be blown up into the
+/// network's loudest input.
 fn moments(a: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
     let mean: Vec<f64> = a.columns().into_iter().map(|c| c.mean().unwrap_or(0.0)).collect();
     let std = a
         .columns()
         .into_iter()
         .zip(&mean)
-        .map(|(c, m)| {
-            let v = c.iter().map(|x| (x - m).powi(2)).sum::<f64>() / c.len().max(1) as f64;
-            if v > 1e-24 { v.sqrt() } else { 1.0 }
-        })
-        .collect();
+        .map(|(c, m)| (c.iter().map(|x| (x - m).powi(2)).sum::<f64>() / c.len().max(1) as f64).sqrt())
+        .collect::<Vec<f64>>();
+    let top = std.iter().copied().fold(0.0, f64::max);
+    let std = std.into_iter().map(|s| if top > 1e-12 { s.max(0.05 * top) } else { 1.0 }).collect();
     (mean, std)
 }
 

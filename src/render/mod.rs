@@ -17,6 +17,8 @@ pub const VIEW_HALF_WIDTH: f32 = 1.45;
 pub const CAMERA_Z: f32 = 4.0;
 /// Largest number of ray-marching steps (shaders/render.wgsl has the same constant).
 pub const MAX_STEPS: u32 = 160;
+/// Rays per pixel side (shaders/render.wgsl has the same constant): 2 × 2 rays per pixel.
+pub const SUPERSAMPLE: u32 = 2;
 /// Surface hit threshold.
 pub const HIT_EPS: f32 = 5e-4;
 /// Light direction (normalised where used), world frame (shaders/render.wgsl has the same constant).
