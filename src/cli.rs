@@ -322,13 +322,14 @@ pub struct HorseArgs {
     #[arg(long, default_value_t = 32)]
     pub size: usize,
     /// Adam steps per network.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 800)]
     pub steps: usize,
     /// Re-rendered burst frames per base frame.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 8)]
     pub m: usize,
-    /// Burst radius in radians of azimuth.
-    #[arg(long, default_value_t = 0.02)]
+    /// Burst radius in radians of azimuth (large enough that the image change, not the networks'
+    /// small-scale roughness, dominates a burst).
+    #[arg(long, default_value_t = 0.05)]
     pub sigma: f64,
     /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).
     #[arg(long, default_value = "auto")]

@@ -418,7 +418,7 @@ pub struct HorseParams {
 
 impl Default for HorseParams {
     fn default() -> Self {
-        HorseParams { size: 32, sigma: 0.02 }
+        HorseParams { size: 32, sigma: 0.05 }
     }
 }
 
