@@ -37,6 +37,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Opens the chosen backend and says on stderr when it fell back (e.g. no adapter → CPU).
+fn open_backend(choice: BackendChoice) -> Result<(Box<dyn netmatch::Device>, Option<String>)> {
+    let (dev, note) = open(choice)?;
+    if let Some(note) = &note {
+        eprintln!("netmatch: {note}");
+    }
+    Ok((dev, note))
+}
+
 fn info() -> Result<ExitCode> {
     let adapters = netmatch::gpu::list_adapters();
     if adapters.is_empty() {
@@ -96,10 +105,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
     };
     params.covariance.rank = a.rank;
     params.covariance.normal_weight = a.normal_weight;
-    let (mut dev, note) = open(backend)?;
-    if let Some(note) = &note {
-        eprintln!("netmatch: {note}");
-    }
+    let (mut dev, note) = open_backend(backend)?;
     if a.verbose {
         eprintln!("netmatch: N = {}, D = {}, backend {} ({})", data.n(), data.dim(), dev.kind(), dev.adapter());
     }
@@ -291,10 +297,7 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
     };
     p.covariance.normal_weight = a.normal_weight;
     p.covariance.rank = a.rank;
-    let (mut dev, note) = open(backend)?;
-    if let Some(note) = &note {
-        eprintln!("netmatch: {note}");
-    }
+    let (mut dev, note) = open_backend(backend)?;
     if !a.quiet {
         eprintln!(
             "netmatch: A {src_a} (N = {}, D = {}), B {src_b} (D = {}); backend {} ({})",
@@ -404,10 +407,7 @@ fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
     };
     // Refuse an occupied directory before the backend starts or anything trains.
     netmatch::report::prepare_dir(&p.out, p.force)?;
-    let (mut dev, note) = open(backend)?;
-    if let Some(note) = &note {
-        eprintln!("netmatch: {note}");
-    }
+    let (mut dev, _) = open_backend(backend)?;
     if !a.quiet {
         eprintln!("netmatch demo {which}: backend {} ({}), output {}", dev.kind(), dev.adapter(), p.out.display());
     }
@@ -422,7 +422,7 @@ fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
 }
 
 fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
-    use netmatch::render::{Scene, contact_sheet, frame_angles, render_frames};
+    use netmatch::render::{FrameRenderer, Scene, contact_sheet, frame_angles};
     if a.frames == 0 || a.elevations == 0 || a.size < 8 || a.size > 4096 {
         return Err(Error::param("frames", "need --frames ≥ 1, --elevations ≥ 1 and 8 ≤ --size ≤ 4096"));
     }
@@ -442,7 +442,7 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
     let where_ = ctx.as_ref().map(|c| c.describe()).unwrap_or_else(|| "CPU".into());
     let angles = frame_angles(a.frames, a.elevations);
     let t0 = std::time::Instant::now();
-    let images = render_frames(ctx, &Scene::horse(), &angles, a.size)?;
+    let images = FrameRenderer::new(ctx, &Scene::horse(), a.size)?.render(&angles)?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!("netmatch: rendered {} frames of {s}×{s} on {where_} in {secs:.2} s", angles.len(), s = a.size);
     let n = angles.len();
@@ -483,10 +483,7 @@ fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
     }
     let backend: BackendChoice = a.backend.parse()?;
     netmatch::report::prepare_dir(&a.out, a.force)?;
-    let (mut dev, note) = open(backend)?;
-    if let Some(note) = &note {
-        eprintln!("netmatch: {note}");
-    }
+    let (mut dev, _) = open_backend(backend)?;
     let gpu = if dev.kind() == "gpu" { netmatch::gpu::GpuContext::shared().ok() } else { None };
     if !a.quiet {
         eprintln!("netmatch demo horse: backend {} ({}), output {}", dev.kind(), dev.adapter(), a.out.display());

@@ -109,12 +109,6 @@ impl Canvas {
         self.set(x as i64, y as i64, [g, g, g]);
     }
 
-    /// Colour of pixel (x, y) (tests read figures back through this).
-    pub fn get(&self, x: usize, y: usize) -> Rgb {
-        let o = (y * self.w + x) * 3;
-        [self.px[o], self.px[o + 1], self.px[o + 2]]
-    }
-
     fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, c: Rgb) {
         for y in y0..=y1 {
             for x in x0..=x1 {

@@ -3,8 +3,8 @@
 //! run never leaves a half-written file.
 
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::io::Cursor;
+use std::path::Path;
 
 use ndarray::{Array, ArrayD, IxDyn};
 use ndarray_npy::{NpzReader, NpzWriter};
@@ -97,26 +97,14 @@ pub fn write_observations(path: &Path, data: &Observations) -> Result<()> {
     })
 }
 
-/// Writes an `.npz` through `fill` into `path.tmp`, then renames it onto `path`. On any error the
-/// temporary file is removed and `path` is untouched.
+/// Writes an `.npz` built by `fill` to `path` atomically (through [`super::write_file_atomic`]): on any
+/// error `path` is untouched and no temporary file is left.
 pub fn write_atomic(
     path: &Path,
-    fill: impl FnOnce(&mut NpzWriter<BufWriter<File>>) -> std::result::Result<(), ndarray_npy::WriteNpzError>,
+    fill: impl FnOnce(&mut NpzWriter<Cursor<Vec<u8>>>) -> std::result::Result<(), ndarray_npy::WriteNpzError>,
 ) -> Result<()> {
-    let mut tmp = PathBuf::from(path);
-    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    tmp.set_file_name(format!(".{name}.tmp"));
-    let result = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut w = NpzWriter::new(BufWriter::new(file));
-        fill(&mut w).map_err(|e| Error::format(path, format!("writing failed: {e}")))?;
-        let buf = w.finish().map_err(|e| Error::format(path, format!("writing failed: {e}")))?;
-        let file = buf.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut w = NpzWriter::new(Cursor::new(Vec::new()));
+    fill(&mut w).map_err(|e| Error::format(path, format!("writing failed: {e}")))?;
+    let bytes = w.finish().map_err(|e| Error::format(path, format!("writing failed: {e}")))?.into_inner();
+    super::write_file_atomic(path, &bytes)
 }

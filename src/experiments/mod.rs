@@ -129,7 +129,9 @@ fn train(
 }
 
 /// Observes `net` on the base inputs: the outputs, plus `extra` hidden neurons of its last hidden
-/// layer picked by Whitney's rule (variance after projecting out earlier picks).
+/// layer picked by Whitney's rule (variance after projecting out earlier picks). Every network of a
+/// demo gets the same input perturbations (one burst seed, common random numbers), so the networks
+/// differ only in what they compute.
 fn observe(p: &DemoParams, net: &Mlp, x: &Array2<f64>, extra: usize, sigma: f64, file: &str) -> Result<Observations> {
     let hidden = if extra > 0 {
         let layer = net.spec.hidden.len() - 1;
@@ -139,7 +141,7 @@ fn observe(p: &DemoParams, net: &Mlp, x: &Array2<f64>, extra: usize, sigma: f64,
         None
     };
     let tap = Tap { outputs: true, hidden };
-    let o = net.observe_bursts(x, &tap, p.m, sigma, BurstDesign::Gaussian, p.seed ^ file.len() as u64)?;
+    let o = net.observe_bursts(x, &tap, p.m, sigma, BurstDesign::Gaussian, p.seed)?;
     npz::write_observations(&p.out.join(file), &o)?;
     Ok(o)
 }
@@ -201,10 +203,6 @@ fn run_compare(
     Ok((dc, c))
 }
 
-fn uniform(n: usize, widths: &[f64], seed: u64) -> Array2<f64> {
-    synthetic::uniform_box(n, widths, seed)
-}
-
 fn targets(x: &Array2<f64>, outputs: usize, f: impl Fn(&[f64], &mut [f64])) -> Array2<f64> {
     let mut y = Array2::zeros((x.nrows(), outputs));
     let mut buf = vec![0.0; outputs];
@@ -225,14 +223,14 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
     report::prepare_dir(&p.out, p.force)?;
     let s = p.seed;
     let pi = std::f64::consts::PI;
-    let xt = uniform(p.train_n, &[1.0], s ^ 0x7a1);
+    let xt = synthetic::uniform_box(p.train_n, &[1.0], s ^ 0x7a1);
     let y = targets(&xt, 1, |x, o| o[0] = (2.0 * pi * x[0]).sin() + x[0] / 2.0);
     let yc = targets(&xt, 1, |x, o| o[0] = (2.0 * pi * x[0]).cos());
     let spec = |hidden: Vec<usize>, feature| MlpSpec { inputs: 1, hidden, outputs: 1, feature };
     let (na, ra) = train(p, "a", spec(vec![24, 24], Feature::Identity), s + 1, &xt, &y)?;
     let (nb, rb) = train(p, "b", spec(vec![64], Feature::Identity), s + 2, &xt, &y)?;
     let (nc, rc) = train(p, "c", spec(vec![32, 32], Feature::Fold), s + 3, &xt, &yc)?;
-    let x = uniform(p.n, &[1.0], s ^ 0x0b5);
+    let x = synthetic::uniform_box(p.n, &[1.0], s ^ 0x0b5);
     let sigma = 0.005;
     say(p, &format!("observing on N = {} base inputs, bursts M = {}, σ = {sigma}", p.n, p.m));
     let a1 = observe(p, &na, &x, 0, sigma, "a1.npz")?;
@@ -314,7 +312,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
     report::prepare_dir(&p.out, p.force)?;
     let s = p.seed;
     let pi = std::f64::consts::PI;
-    let xt = uniform(p.train_n, &[1.0, 0.6], s ^ 0x7a2);
+    let xt = synthetic::uniform_box(p.train_n, &[1.0, 0.6], s ^ 0x7a2);
     let f = |x: &[f64], o: &mut [f64]| {
         let m = synthetic::mushroom([x[0], x[1]]);
         o.copy_from_slice(&m);
@@ -331,7 +329,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
     let (na, ra) = train(p, "a", spec(vec![32, 32]), s + 1, &xt, &targets(&xt, 2, f))?;
     let (nb, rb) = train(p, "b", spec(vec![64]), s + 2, &xt, &targets(&xt, 2, g))?;
     let (nc, rc) = train(p, "c", spec(vec![32, 32]), s + 3, &xt, &targets(&xt, 2, fold))?;
-    let x = uniform(p.n, &[1.0, 0.6], s ^ 0x0b6);
+    let x = synthetic::uniform_box(p.n, &[1.0, 0.6], s ^ 0x0b6);
     let sigma = 0.01;
     say(p, &format!("observing on N = {} base inputs, bursts M = {}, σ = {sigma}", p.n, p.m));
     let a = observe(p, &na, &x, 0, sigma, "a.npz")?;
@@ -434,7 +432,7 @@ pub fn horse(
     gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>,
     dev: &mut dyn Device,
 ) -> Result<DemoOutcome> {
-    use crate::render::{Scene, contact_sheet, render_frames};
+    use crate::render::{FrameRenderer, Scene, contact_sheet};
     let t0 = std::time::Instant::now();
     report::prepare_dir(&p.out, p.force)?;
     let scene = Scene::horse();
@@ -444,7 +442,8 @@ pub fn horse(
     let angles: Vec<(f32, f32)> =
         (0..n).map(|k| ((2.0 * std::f64::consts::PI * k as f64 / n as f64) as f32, 0.0)).collect();
     say(p, &format!("rendering {n} frames of {s}×{s}", s = h.size));
-    let images = render_frames(gpu.clone(), &scene, &angles, h.size)?;
+    let mut renderer = FrameRenderer::new(gpu, &scene, h.size)?;
+    let images = renderer.render(&angles)?;
     contact_sheet(&images, &angles, h.size, 48).save_png(&p.out.join("contact_sheet.png"))?;
     let x = Array2::from_shape_vec((n, px), images.iter().map(|&v| v as f64).collect()).expect("sizes agree");
     let theta: Vec<f64> = angles.iter().map(|a| a.0 as f64).collect();
@@ -479,7 +478,7 @@ pub fn horse(
     let burst_angles: Vec<(f32, f32)> =
         (0..n * m).map(|i| ((angles[i / m].0 as f64 + h.sigma * rng.normal()) as f32, 0.0)).collect();
     say(p, &format!("rendering {} burst frames (M = {m}, σ = {} rad)", n * m, h.sigma));
-    let bimg = render_frames(gpu, &scene, &burst_angles, h.size)?;
+    let bimg = renderer.render(&burst_angles)?;
     let xb = Array2::from_shape_vec((n * m, px), bimg.iter().map(|&v| v as f64).collect()).expect("sizes agree");
     // The ground-truth input is the angle on its circle, (cos θ, sin θ): θ itself jumps at 2π and
     // no continuous map of the observations could reproduce that jump.

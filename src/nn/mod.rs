@@ -138,10 +138,6 @@ fn to_array(t: &Tensor) -> Result<Array2<f64>> {
     Ok(Array2::from_shape_fn((n, d), |(i, j)| v[i][j]))
 }
 
-fn relative_rmse(pred: &Array2<f64>, y: &Array2<f64>) -> f64 {
-    crate::transform::relative_rmse(pred, y)
-}
-
 impl Mlp {
     /// A network with Glorot-uniform weights and zero biases drawn from `seed`.
     pub fn new(spec: MlpSpec, seed: u64) -> Result<Mlp> {
@@ -245,7 +241,7 @@ impl Mlp {
         let (xv, yv) = (sel(x, &val), sel(y, &val));
         let pv = self.predict(&xv)?;
         let val_mse = (&pv - &yv).mapv(|v| v * v).mean().unwrap_or(f64::NAN);
-        let val_rmse = relative_rmse(&pv, &yv);
+        let val_rmse = crate::transform::relative_rmse(&pv, &yv);
         let report = TrainReport { train_mse, val_mse, val_rmse, seconds: t0.elapsed().as_secs_f64() };
         if !(val_rmse <= p.max_val_rmse) {
             return Err(Error::Network(format!(

@@ -106,16 +106,35 @@ pub fn frame_angles(frames: usize, elevations: usize) -> Vec<(f32, f32)> {
     out
 }
 
-/// Renders `angles` at `size` on the GPU when `gpu` holds a context, else on the CPU twin.
-pub fn render_frames(
-    gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>,
-    scene: &Scene,
-    angles: &[(f32, f32)],
-    size: usize,
-) -> Result<Vec<f32>> {
-    match gpu {
-        Some(ctx) => crate::gpu::render::GpuRenderer::new(ctx, scene, size)?.render(angles),
-        None => Ok(crate::cpu::render::render(scene, angles, size)),
+/// A renderer for one scene and image size, built once and reused for every batch of frames: the GPU
+/// stage when a context is given, else the CPU twin.
+pub enum FrameRenderer {
+    /// The WGSL stage (its buffers and bind group live as long as this value).
+    Gpu(crate::gpu::render::GpuRenderer),
+    /// The CPU twin.
+    Cpu {
+        /// The scene.
+        scene: Scene,
+        /// Image side in pixels.
+        size: usize,
+    },
+}
+
+impl FrameRenderer {
+    /// A renderer on `gpu` (or the CPU twin when `None`).
+    pub fn new(gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>, scene: &Scene, size: usize) -> Result<Self> {
+        Ok(match gpu {
+            Some(ctx) => FrameRenderer::Gpu(crate::gpu::render::GpuRenderer::new(ctx, scene, size)?),
+            None => FrameRenderer::Cpu { scene: scene.clone(), size },
+        })
+    }
+
+    /// Renders the frames (θ, φ); frame-major, row-major, row 0 at the top.
+    pub fn render(&mut self, angles: &[(f32, f32)]) -> Result<Vec<f32>> {
+        match self {
+            FrameRenderer::Gpu(g) => g.render(angles),
+            FrameRenderer::Cpu { scene, size } => Ok(crate::cpu::render::render(scene, angles, *size)),
+        }
     }
 }
 
