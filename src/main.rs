@@ -421,6 +421,35 @@ fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The GPU context to render on, if any. `auto` renders on the GPU only when it is real hardware: on
+/// a software adapter (lavapipe) ray marching ran 5× slower than the CPU twin (BENCHMARKS.md), so the
+/// twin renders there, and says so; `--backend gpu` renders on the adapter regardless.
+fn render_context(backend: BackendChoice, verbose: bool) -> Result<Option<std::sync::Arc<netmatch::gpu::GpuContext>>> {
+    Ok(match backend {
+        BackendChoice::Cpu => None,
+        BackendChoice::Gpu => Some(netmatch::gpu::GpuContext::shared()?),
+        BackendChoice::Auto => match netmatch::gpu::GpuContext::shared() {
+            Ok(c) if c.is_software() => {
+                if verbose {
+                    eprintln!(
+                        "netmatch: rendering on the CPU twin: {} is a software rasteriser, slower at ray \
+                         marching than the twin (--backend gpu renders there anyway)",
+                        c.describe()
+                    );
+                }
+                None
+            }
+            Ok(c) => Some(c),
+            Err(e) => {
+                if verbose {
+                    eprintln!("netmatch: rendering on the CPU ({e})");
+                }
+                None
+            }
+        },
+    })
+}
+
 fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
     use netmatch::render::{FrameRenderer, Scene, contact_sheet, frame_angles};
     if a.frames == 0 || a.elevations == 0 || a.size < 8 || a.size > 4096 {
@@ -428,21 +457,12 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
     }
     let backend: BackendChoice = a.backend.parse()?;
     netmatch::report::prepare_dir(&a.out, a.force)?;
-    let ctx = match backend {
-        BackendChoice::Cpu => None,
-        BackendChoice::Gpu => Some(netmatch::gpu::GpuContext::shared()?),
-        BackendChoice::Auto => match netmatch::gpu::GpuContext::shared() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("netmatch: rendering on the CPU ({e})");
-                None
-            }
-        },
-    };
-    let where_ = ctx.as_ref().map(|c| c.describe()).unwrap_or_else(|| "CPU".into());
+    let ctx = render_context(backend, true)?;
+    let mut renderer = FrameRenderer::new(ctx, &Scene::horse(), a.size)?;
+    let where_ = renderer.describe();
     let angles = frame_angles(a.frames, a.elevations);
     let t0 = std::time::Instant::now();
-    let images = FrameRenderer::new(ctx, &Scene::horse(), a.size)?.render(&angles)?;
+    let images = renderer.render_with_progress(&angles, "render", angles.len() >= 1000)?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!("netmatch: rendered {} frames of {s}×{s} on {where_} in {secs:.2} s", angles.len(), s = a.size);
     let n = angles.len();
@@ -484,7 +504,7 @@ fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
     let backend: BackendChoice = a.backend.parse()?;
     netmatch::report::prepare_dir(&a.out, a.force)?;
     let (mut dev, _) = open_backend(backend)?;
-    let gpu = if dev.kind() == "gpu" { netmatch::gpu::GpuContext::shared().ok() } else { None };
+    let gpu = if dev.kind() == "gpu" { render_context(backend, !a.quiet)? } else { None };
     if !a.quiet {
         eprintln!("netmatch demo horse: backend {} ({}), output {}", dev.kind(), dev.adapter(), a.out.display());
     }

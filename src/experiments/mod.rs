@@ -157,12 +157,15 @@ fn run_compare(
     d: usize,
     expected: Verdict,
     sweep: bool,
-    rank: Option<usize>,
+    (rank, gap): (Option<usize>, Option<f64>),
 ) -> Result<(DemoComparison, Comparison)> {
     say(p, &format!("comparing {name}: {what}"));
     let t0 = std::time::Instant::now();
     let mut cp = CompareParams { d: Some(d), seed: p.seed, verbose: p.verbose, ..Default::default() };
     cp.covariance.rank = rank;
+    if let Some(g) = gap {
+        cp.gap = g;
+    }
     let c = compare(a, b, &cp, dev)?;
     let sweep_points = if sweep {
         let order = whitney::pick_neurons(&a.obs, (2 * d + 1).min(a.dim()))?.picked;
@@ -181,13 +184,14 @@ fn run_compare(
     };
     report::write(&dir, &c, &cp, &run, (a, b), sweep_points.as_deref())?;
     let command = format!(
-        "netmatch compare --a {} --b {} --d {d} --seed {} --backend {}{}{} --out {}",
+        "netmatch compare --a {} --b {} --d {d} --seed {} --backend {}{}{}{} --out {}",
         p.out.join(fa).display(),
         p.out.join(fb).display(),
         p.seed,
         p.backend,
         if sweep { " --whitney-sweep" } else { "" },
         rank.map(|r| format!(" --rank {r}")).unwrap_or_default(),
+        gap.map(|g| format!(" --gap {g}")).unwrap_or_default(),
         p.out.join(format!("{name}.reproduced")).display()
     );
     let dc = DemoComparison {
@@ -249,7 +253,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::NotEquivalent,
             false,
-            None,
+            (None, None),
         )?
         .0,
     );
@@ -264,7 +268,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::Equivalent,
             true,
-            None,
+            (None, None),
         )?
         .0,
     );
@@ -279,7 +283,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::NotEquivalent,
             false,
-            None,
+            (None, None),
         )?
         .0,
     );
@@ -346,7 +350,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
         2,
         Verdict::Equivalent,
         false,
-        None,
+        (None, None),
     )?;
     ab.mode_corr = Some(mode_corr(&cab, &x));
     comparisons.push(ab);
@@ -361,7 +365,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
             2,
             Verdict::NotEquivalent,
             false,
-            Some(1),
+            (Some(1), None),
         )?
         .0,
     );
@@ -405,6 +409,13 @@ pub fn summary(o: &DemoOutcome, out: &Path) -> String {
     s
 }
 
+/// The relative gap of diffusion rates below which the horse demo treats coordinates as one
+/// degenerate block (the compare default is 1e-2). A circle's cos/sin pair is degenerate in theory,
+/// but the networks do not spread their outputs evenly around it, and at N = 720 the two rates came
+/// out 1.3–1.6 % apart (measured, seeds 0 and 1); at 1 % the pair was unfolded as two separate
+/// interval modes, whose arccos end-points amplified noise into outliers (T_BA 9.95 % at seed 1).
+pub const CIRCLE_GAP: f64 = 5e-2;
+
 /// Settings of the horse demo beyond [`DemoParams`] (whose `n` is the number of frames here).
 #[derive(Clone, Debug)]
 pub struct HorseParams {
@@ -443,7 +454,8 @@ pub fn horse(
         (0..n).map(|k| ((2.0 * std::f64::consts::PI * k as f64 / n as f64) as f32, 0.0)).collect();
     say(p, &format!("rendering {n} frames of {s}×{s}", s = h.size));
     let mut renderer = FrameRenderer::new(gpu, &scene, h.size)?;
-    let images = renderer.render(&angles)?;
+    say(p, &format!("rendering on {}", renderer.describe()));
+    let images = renderer.render_with_progress(&angles, "render", p.verbose)?;
     contact_sheet(&images, &angles, h.size, 48).save_png(&p.out.join("contact_sheet.png"))?;
     let x = Array2::from_shape_vec((n, px), images.iter().map(|&v| v as f64).collect()).expect("sizes agree");
     let theta: Vec<f64> = angles.iter().map(|a| a.0 as f64).collect();
@@ -478,7 +490,7 @@ pub fn horse(
     let burst_angles: Vec<(f32, f32)> =
         (0..n * m).map(|i| ((angles[i / m].0 as f64 + h.sigma * rng.normal()) as f32, 0.0)).collect();
     say(p, &format!("rendering {} burst frames (M = {m}, σ = {} rad)", n * m, h.sigma));
-    let bimg = renderer.render(&burst_angles)?;
+    let bimg = renderer.render_with_progress(&burst_angles, "render", p.verbose)?;
     let xb = Array2::from_shape_vec((n * m, px), bimg.iter().map(|&v| v as f64).collect()).expect("sizes agree");
     // The ground-truth input is the angle on its circle, (cos θ, sin θ): θ itself jumps at 2π and
     // no continuous map of the observations could reproduce that jump.
@@ -508,7 +520,7 @@ pub fn horse(
             2,
             Verdict::Equivalent,
             false,
-            Some(1),
+            (Some(1), Some(CIRCLE_GAP)),
         )?
         .0,
     );
@@ -523,7 +535,7 @@ pub fn horse(
             2,
             Verdict::NotEquivalent,
             false,
-            Some(1),
+            (Some(1), Some(CIRCLE_GAP)),
         )?
         .0,
     );

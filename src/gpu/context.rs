@@ -130,6 +130,12 @@ impl GpuContext {
         format!("{} ({:?}, {:?})", self.info.name, self.info.backend, self.info.device_type)
     }
 
+    /// Whether the adapter is a software rasteriser on the CPU (lavapipe, llvmpipe, WARP): a real
+    /// device for correctness, but for branchy work such as ray marching slower than the CPU twins.
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     /// The adapter summary of this context.
     pub fn summary(&self) -> AdapterSummary {
         summarise(&self.adapter)

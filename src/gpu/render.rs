@@ -89,6 +89,16 @@ impl GpuRenderer {
         self.batch
     }
 
+    /// Image side in pixels.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The context it renders on.
+    pub fn context(&self) -> &Arc<GpuContext> {
+        &self.ctx
+    }
+
     /// Renders the frames (θ, φ); frame-major, row-major, row 0 at the top (as the CPU twin).
     pub fn render(&mut self, angles: &[(f32, f32)]) -> Result<Vec<f32>> {
         let ctx = self.ctx.clone();

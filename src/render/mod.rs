@@ -19,6 +19,9 @@ pub const CAMERA_Z: f32 = 4.0;
 pub const MAX_STEPS: u32 = 160;
 /// Rays per pixel side (shaders/render.wgsl has the same constant): 2 × 2 rays per pixel.
 pub const SUPERSAMPLE: u32 = 2;
+/// Golden-section iterations locating a ray's closest approach to the surface (shaders/render.wgsl has
+/// the same constant): the bracket shrinks to 0.618⁸ ≈ 2 %, the distance's error to its square.
+pub const GOLDEN_STEPS: u32 = 8;
 /// Surface hit threshold.
 pub const HIT_EPS: f32 = 5e-4;
 /// Light direction (normalised where used), world frame (shaders/render.wgsl has the same constant).
@@ -134,6 +137,38 @@ impl FrameRenderer {
         match self {
             FrameRenderer::Gpu(g) => g.render(angles),
             FrameRenderer::Cpu { scene, size } => Ok(crate::cpu::render::render(scene, angles, *size)),
+        }
+    }
+
+    /// [`Self::render`] in ten slices with a progress bar named `label` (when `verbose`): large sets
+    /// take minutes on a software adapter.
+    pub fn render_with_progress(&mut self, angles: &[(f32, f32)], label: &str, verbose: bool) -> Result<Vec<f32>> {
+        let slices = 10.min(angles.len().max(1));
+        let chunk = angles.len().div_ceil(slices).max(1);
+        let mut bar = crate::progress::Progress::new(label, angles.len().div_ceil(chunk), verbose);
+        let mut out = Vec::with_capacity(angles.len() * self.size() * self.size());
+        for (k, part) in angles.chunks(chunk).enumerate() {
+            bar.start(&format!("frames {}–{} of {}", k * chunk + 1, k * chunk + part.len(), angles.len()));
+            out.extend(self.render(part)?);
+            bar.step();
+        }
+        bar.finish(&format!("{} frames", angles.len()));
+        Ok(out)
+    }
+
+    /// Image side in pixels.
+    pub fn size(&self) -> usize {
+        match self {
+            FrameRenderer::Gpu(g) => g.size(),
+            FrameRenderer::Cpu { size, .. } => *size,
+        }
+    }
+
+    /// Where it renders: the adapter, or "CPU twin".
+    pub fn describe(&self) -> String {
+        match self {
+            FrameRenderer::Gpu(g) => g.context().describe(),
+            FrameRenderer::Cpu { .. } => "CPU twin".into(),
         }
     }
 }
