@@ -236,8 +236,7 @@ pub enum DemoCommand {
     Scalar(DemoArgs),
     /// (b) x ∈ [0,1]×[0,0.6]: the mushroom map vs another diffeomorphism, and a folding control.
     VectorField(DemoArgs),
-    /// (c) the rotating horse: render, train two image networks and a control, compare. Work in
-    /// progress (issue 5): the pair does not yet reach `equivalent` (see BENCHMARKS.md).
+    /// (c) the rotating horse: render, train two image networks and a doubled-angle control, compare.
     Horse(HorseArgs),
 }
 
@@ -292,12 +291,20 @@ pub struct RenderArgs {
     /// Elevations, evenly over [−0.35, 0.35] rad (1 = level only; > 1 gives a 2-D angle set).
     #[arg(long, default_value_t = 1)]
     pub elevations: usize,
-    /// Output directory: frames/*.png, horse.npz (`images` F×S×S, `angles` F×2), contact_sheet.png.
+    /// Output directory: frames/*.png, horse.npz (`images` F×S×S, `angles` F×2), contact_sheet.png
+    /// (and observations.npz with --jacobians).
     #[arg(long)]
     pub out: PathBuf,
     /// Skip the per-frame PNGs (the .npz and the contact sheet are always written).
     #[arg(long)]
     pub no_frames: bool,
+    /// Also write `observations.npz`, the `embed` / `compare` input: `obs` (the frames flattened),
+    /// `jacobians` (forward differences in θ, and in φ when --elevations > 1) and `inputs` (θ, φ).
+    #[arg(long)]
+    pub jacobians: bool,
+    /// Angle step of the finite differences, radians.
+    #[arg(long, default_value_t = 5e-3)]
+    pub h: f32,
     /// auto (GPU if present, else CPU), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
@@ -316,20 +323,20 @@ pub struct HorseArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Frames (base inputs N), evenly over a full turn.
-    #[arg(long, default_value_t = 720)]
+    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().n)]
     pub frames: usize,
-    /// Image side in pixels (32 keeps training and 11 520 burst renders within minutes on 2 CPU cores).
-    #[arg(long, default_value_t = 32)]
+    /// Image side in pixels (32 keeps training and the 5760 burst renders within minutes on 2 CPU cores).
+    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().size)]
     pub size: usize,
     /// Adam steps per network.
-    #[arg(long, default_value_t = 800)]
+    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().steps)]
     pub steps: usize,
     /// Re-rendered burst frames per base frame.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().m)]
     pub m: usize,
     /// Burst radius in radians of azimuth (large enough that the image change, not the networks'
     /// small-scale roughness, dominates a burst).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().sigma)]
     pub sigma: f64,
     /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).
     #[arg(long, default_value = "auto")]

@@ -1,9 +1,10 @@
-//! The demo networks: tiny versions of both demos train in seconds and give the demos' verdicts, and
+//! The demo networks: tiny versions of the scalar and vector-field demos train in seconds and give
+//! the demos' verdicts, the horse demo at its defaults gives its verdicts, and
 //! on a trained network the burst covariance agrees with the autograd Jacobian's J Jᵀ to O(σ²).
 
 use netmatch::cpu::CpuDevice;
 use netmatch::data::{LocalSource, synthetic};
-use netmatch::experiments::{DemoParams, scalar, vector_field};
+use netmatch::experiments::{DemoParams, HorseParams, horse, scalar, vector_field};
 use netmatch::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams};
 use netmatch::testing::check_close;
 
@@ -42,6 +43,28 @@ fn tiny_vector_field_demo_gives_the_demo_verdicts() {
     check(&o);
     let (a, b) = o.comparisons[0].mode_corr.clone().unwrap();
     assert!(a.iter().chain(&b).all(|&c| c > 0.99), "modes {a:?} {b:?}");
+    let _ = std::fs::remove_dir_all(&p.out);
+}
+
+/// The horse demo at its defaults (rendered on the CPU twin, embedded on the CPU): the pair of image
+/// networks is equivalent and the doubled-angle control is not. The same run as `demo horse`, so it
+/// is the slowest test here (about 1.5 min on two cores).
+#[test]
+fn horse_demo_gives_the_demo_verdicts() {
+    let p = DemoParams { verbose: false, force: true, ..DemoParams::horse() };
+    let p = DemoParams { out: tiny("horse", p.n).out, ..p };
+    let o = horse(&p, &HorseParams::default(), None, &mut CpuDevice::new()).unwrap();
+    check(&o);
+    let corr = |name: &str| -> f64 {
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.out.join(name).join("report.json")).unwrap()).unwrap();
+        r["alignment"]["abs_corr"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).fold(1.0, f64::min)
+    };
+    // The two embeddings are matching circles: the aligned cos/sin pair correlates almost perfectly.
+    assert!(corr("a_vs_b") > 0.99, "a_vs_b |corr| {}", corr("a_vs_b"));
+    for f in ["contact_sheet.png", "a.npz", "b.npz", "c.npz", "a_vs_b/embeddings.png"] {
+        assert!(p.out.join(f).exists(), "{f} missing");
+    }
     let _ = std::fs::remove_dir_all(&p.out);
 }
 

@@ -173,6 +173,41 @@ impl FrameRenderer {
     }
 }
 
+/// Observations of the image map (the `embed` / `compare` input): `obs` = the frames flattened (N × S²),
+/// `jacobians` = forward differences of the frames in θ (and in φ when `dims` = 2) with step `h`
+/// radians (N × S² × dims), `inputs` = the angles (θ, φ). Forward, not central, differences: each extra
+/// angle costs one more render of the whole set, and the frames are smooth enough in the angle (see
+/// the coverage ramp in the renderer) that the O(h) error stays far below the metric's own noise.
+pub fn angle_observations(
+    renderer: &mut FrameRenderer,
+    angles: &[(f32, f32)],
+    images: &[f32],
+    dims: usize,
+    h: f32,
+    verbose: bool,
+) -> Result<crate::data::Observations> {
+    let (n, px) = (angles.len(), renderer.size() * renderer.size());
+    if !(1..=2).contains(&dims) || !(h > 0.0) || images.len() != n * px {
+        return Err(crate::error::Error::param("jacobians", format!("need 1 or 2 angles and h > 0, got {dims}, {h}")));
+    }
+    let mut jac = ndarray::Array3::<f64>::zeros((n, px, dims));
+    for k in 0..dims {
+        let shifted: Vec<(f32, f32)> =
+            angles.iter().map(|&(t, f)| if k == 0 { (t + h, f) } else { (t, f + h) }).collect();
+        let label = if k == 0 { "render ∂/∂θ" } else { "render ∂/∂φ" };
+        let moved = renderer.render_with_progress(&shifted, label, verbose)?;
+        for i in 0..n {
+            for p in 0..px {
+                jac[[i, p, k]] = (moved[i * px + p] - images[i * px + p]) as f64 / h as f64;
+            }
+        }
+    }
+    let obs = ndarray::Array2::from_shape_vec((n, px), images.iter().map(|&v| v as f64).collect())
+        .expect("sizes checked above");
+    let inputs = ndarray::Array2::from_shape_fn((n, 2), |(i, k)| if k == 0 { angles[i].0 } else { angles[i].1 } as f64);
+    crate::data::Observations::new(obs, crate::data::LocalSource::Jacobians(jac), 1.0, Some(inputs))
+}
+
 /// A contact sheet: up to `max` frames spaced evenly through the set, in a grid with a 2-pixel
 /// gutter, each labelled by its azimuth in degrees.
 pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> crate::plot::Canvas {
