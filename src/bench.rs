@@ -1,7 +1,9 @@
-//! `netmatch bench embed`: the same seeded synthetic problem embedded on the GPU path and on the CPU
-//! path in one run, with per-stage times, their ratio, matvec counts and the eigenvalue error of each
-//! path against the float64 dense reference. Times on a software adapter (lavapipe) show correctness
-//! and relative cost only; absolute GPU figures count on real hardware.
+//! Benchmarks. `netmatch bench embed`: the same seeded synthetic problem embedded on the GPU path and
+//! on the CPU path in one run, with per-stage times, their ratio, matvec counts and the eigenvalue
+//! error of each path against the float64 dense reference. `peers-export` / `peers-run`: the problems
+//! and netmatch's timings for the Python peer runner (`benches/peers/run.sh`). Times on a software
+//! adapter (lavapipe) show correctness and relative cost only; absolute GPU figures count on real
+//! hardware.
 
 use serde_json::{Value, json};
 
@@ -111,4 +113,180 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
         }));
     }
     Ok(json!({ "benchmark": "embed", "rows": rows }))
+}
+
+/// The peer comparison (`netmatch bench peers-export` / `peers-run`, driven by
+/// `benches/peers/run.sh`): netmatch writes the problems the Python peers solve — the datafold
+/// mushroom case with netmatch's own per-point metrics and ε, and α = 1 diffusion matrices S for
+/// scipy's `eigsh` — and times its own paths on exactly those problems, one process per path so that
+/// each peak RSS is that path's alone.
+#[derive(Clone, Debug)]
+pub struct PeerParams {
+    /// Directory of the exchanged files.
+    pub dir: std::path::PathBuf,
+    /// N of the mushroom case (datafold's tutorial: 2500).
+    pub mushroom_n: usize,
+    /// Burst size of the mushroom case (datafold's tutorial: 100).
+    pub mushroom_m: usize,
+    /// N of the exported diffusion matrices.
+    pub sizes: Vec<usize>,
+    /// Non-trivial eigenpairs wanted (the trivial one is added).
+    pub k: usize,
+    /// Relative residual tolerance of the eigen-solve.
+    pub tol: f64,
+    /// Seed of the data.
+    pub seed: u64,
+}
+
+/// Burst size of the data behind the exported matrices: the matrix is the object there, so the
+/// covariances only need to be good enough for rank 2.
+const MATRIX_BURSTS: usize = 10;
+
+fn mushroom_case(n: usize, m: usize, seed: u64) -> Result<crate::data::Observations> {
+    synthetic::bursts_2d(n, m, 0.01, 1.0, 0.6, seed, synthetic::mushroom)
+}
+
+/// The peak resident set of this process (VmHWM), in bytes; `None` off Linux.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Builds the α = 1 diffusion matrix S of the seeded N-point problem on `dev` (the matrix the peers
+/// get): returns ε.
+fn build_matrix(n: usize, seed: u64, dev: &mut dyn Device) -> Result<f64> {
+    let data = mushroom_case(n, MATRIX_BURSTS, seed)?;
+    let geom = local_geometry(&data, &Default::default())?;
+    let eps = choose_epsilon(&geom, EpsilonRule::Auto, seed)?.eps;
+    dev.build_kernel(&crate::kernel::GeometryF32::from(&geom), Some(eps))?;
+    crate::kernel::normalise(dev, 1.0)?;
+    Ok(eps)
+}
+
+/// Writes the stored N×N matrix of `dev` as a little-endian float32 `.npy`, streamed in row blocks
+/// (no second copy in memory) through a temporary file that is renamed at the end.
+fn write_matrix_npy(dev: &mut dyn Device, path: &std::path::Path) -> Result<()> {
+    use std::io::Write;
+    let n = dev.n();
+    let tmp = path.with_extension("npy.tmp");
+    let io = |e| crate::error::Error::io(&tmp, e);
+    let result = (|| -> Result<()> {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+        let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {n}), }}");
+        // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64.
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        f.write_all(b"\x93NUMPY\x01\x00").map_err(io)?;
+        f.write_all(&(header.len() as u16).to_le_bytes()).map_err(io)?;
+        f.write_all(header.as_bytes()).map_err(io)?;
+        let block = (1 << 24) / n.max(1);
+        let mut row = 0;
+        while row < n {
+            let rows = block.max(1).min(n - row);
+            let v = dev.read_rows(row, rows)?;
+            f.write_all(bytemuck::cast_slice(&v)).map_err(io)?;
+            row += rows;
+        }
+        f.flush().map_err(io)?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| crate::error::Error::io(path, e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Writes the peers' inputs into `p.dir`: `mushroom.npz` (`obs` N×2, `metrics` N×2×2 = U Uᵀ per point,
+/// `eps` in netmatch's convention exp(−d²/ε), `eps_datafold` = ε/2 for datafold's exp(−d²/(2ε)),
+/// `reference` = the float64 dense eigenvalues) and `S_<N>.npy` per size (float32, built on the CPU
+/// path). Returns a JSON record of what it wrote.
+pub fn peers_export(p: &PeerParams) -> Result<Value> {
+    std::fs::create_dir_all(&p.dir).map_err(|e| crate::error::Error::io(&p.dir, e))?;
+    eprintln!("[peers] mushroom case: N = {}, M = {}, σ = 0.01", p.mushroom_n, p.mushroom_m);
+    let data = mushroom_case(p.mushroom_n, p.mushroom_m, p.seed)?;
+    let geom = local_geometry(&data, &Default::default())?;
+    let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
+    let (n, dim, r) = (geom.n, geom.dim, geom.rank);
+    let metrics = ndarray::Array3::from_shape_fn((n, dim, dim), |(i, a, b)| {
+        let u = geom.factor(i);
+        (0..r).map(|s| u[a * r + s] * u[b * r + s]).sum::<f64>()
+    });
+    eprintln!("[peers] mushroom case: float64 dense reference");
+    let reference = reference::embed(&geom, eps, 1.0, p.k + 1)?.values;
+    crate::data::npz::write_atomic(&p.dir.join("mushroom.npz"), |w| {
+        w.add_array("obs", &data.obs)?;
+        w.add_array("metrics", &metrics)?;
+        w.add_array("eps", &ndarray::arr0(eps))?;
+        w.add_array("eps_datafold", &ndarray::arr0(eps / 2.0))?;
+        w.add_array("reference", &ndarray::Array1::from(reference.clone()))?;
+        Ok(())
+    })?;
+    let mut matrices = Vec::new();
+    for &n in &p.sizes {
+        eprintln!("[peers] S at N = {n}: building on the CPU path and writing S_{n}.npy");
+        let mut dev = CpuDevice::new();
+        let eps = build_matrix(n, p.seed, &mut dev)?;
+        write_matrix_npy(&mut dev, &p.dir.join(format!("S_{n}.npy")))?;
+        matrices.push(json!({"n": n, "eps": eps, "file": format!("S_{n}.npy")}));
+    }
+    Ok(json!({"mushroom": {"n": p.mushroom_n, "m": p.mushroom_m, "eps": eps, "rank": r, "reference": reference},
+              "matrices": matrices}))
+}
+
+/// What one `peers-run` process times.
+#[derive(Clone, Copy, Debug)]
+pub enum PeerTask {
+    /// The mushroom case end to end (bursts → covariances → kernel → normalisation → eigenpairs), at the
+    /// exported ε.
+    Mushroom,
+    /// The top k+1 eigenpairs of the α = 1 matrix S at this N (S is rebuilt from the same seeded data;
+    /// on the CPU path it is bit for bit the exported one).
+    Matrix(usize),
+}
+
+/// Times one task on `dev` and returns its JSON record (time, matvecs, peak RSS, eigenvalues).
+pub fn peers_run(p: &PeerParams, task: PeerTask, dev: &mut dyn Device) -> Result<Value> {
+    let t0 = std::time::Instant::now();
+    let (seconds, build_seconds, eig, n, eps) = match task {
+        PeerTask::Mushroom => {
+            let data = mushroom_case(p.mushroom_n, p.mushroom_m, p.seed)?;
+            let geom = local_geometry(&data, &Default::default())?;
+            let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
+            let t = std::time::Instant::now();
+            let params =
+                EmbedParams { k: p.k, eps: EpsilonRule::Fixed(eps), tol: p.tol, seed: p.seed, ..Default::default() };
+            let e = embed(&data, &params, dev)?;
+            let eig = crate::lanczos::Eigenpairs { values: e.eigenvalues, vectors: Vec::new(), info: e.info };
+            (t.elapsed().as_secs_f64(), None, eig, p.mushroom_n, eps)
+        }
+        PeerTask::Matrix(n) => {
+            let eps = build_matrix(n, p.seed, dev)?;
+            let build = t0.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let lp = crate::lanczos::LanczosParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
+            let eig = crate::lanczos::lanczos(dev, &lp)?;
+            (t.elapsed().as_secs_f64(), Some(build), eig, n, eps)
+        }
+    };
+    Ok(json!({
+        "task": match task { PeerTask::Mushroom => "mushroom", PeerTask::Matrix(_) => "matrix" },
+        "n": n,
+        "eps": eps,
+        "path": dev.kind(),
+        "adapter": dev.adapter(),
+        "seconds": seconds,
+        "build_seconds": build_seconds,
+        "matvecs": eig.info.matvecs,
+        "converged": eig.info.converged,
+        "tol": p.tol,
+        "eigenvalues": eig.values,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }))
 }

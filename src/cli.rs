@@ -88,6 +88,49 @@ pub struct EmbedArgs {
 pub enum BenchCommand {
     /// Embedding of seeded synthetic data: GPU path vs CPU path vs float64 reference.
     Embed(BenchEmbedArgs),
+    /// Writes the peer runner's problems (benches/peers/run.sh): mushroom.npz and S_<N>.npy.
+    PeersExport(PeersArgs),
+    /// Times one netmatch path on one peer problem (one process per path: clean peak RSS).
+    PeersRun(PeersRunArgs),
+}
+
+/// Arguments shared by the peer commands.
+#[derive(Args, Debug)]
+pub struct PeersArgs {
+    /// Directory of the exchanged files.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// N of the mushroom case.
+    #[arg(long, default_value_t = 2500)]
+    pub mushroom_n: usize,
+    /// Burst size M of the mushroom case.
+    #[arg(long, default_value_t = 100)]
+    pub mushroom_m: usize,
+    /// Comma-separated N of the exported α = 1 diffusion matrices.
+    #[arg(long, default_value = "5000,20000", value_delimiter = ',')]
+    pub sizes: Vec<usize>,
+    /// Non-trivial eigenpairs.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Relative residual tolerance of the eigen-solve.
+    #[arg(long, default_value_t = 1e-5)]
+    pub tol: f64,
+    /// Seed of the data.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Arguments of `netmatch bench peers-run`.
+#[derive(Args, Debug)]
+pub struct PeersRunArgs {
+    #[command(flatten)]
+    pub common: PeersArgs,
+    /// `mushroom`, or the N of one exported matrix.
+    #[arg(long)]
+    pub task: String,
+    /// gpu or cpu.
+    #[arg(long)]
+    pub backend: String,
 }
 
 /// Arguments of `netmatch bench embed`.

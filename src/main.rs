@@ -27,6 +27,11 @@ fn main() -> ExitCode {
         Command::Demo(DemoCommand::VectorField(a)) => run_demo("vector-field", a),
         Command::Demo(DemoCommand::Horse(a)) => run_horse(a),
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
+        Command::Bench(BenchCommand::PeersExport(a)) => run_peers(a, None),
+        Command::Bench(BenchCommand::PeersRun(a)) => {
+            let (task, backend) = (a.task.clone(), a.backend.clone());
+            run_peers(a.common, Some((task, backend)))
+        }
     };
     match result {
         Ok(code) => code,
@@ -183,6 +188,40 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
         std::fs::write(path, &text).map_err(|e| Error::io(path, e))?;
     }
     println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_peers(a: cli::PeersArgs, run: Option<(String, String)>) -> Result<ExitCode> {
+    use netmatch::bench::{PeerParams, PeerTask, peers_export, peers_run};
+    if a.mushroom_n < 50 || a.mushroom_m < 3 || a.sizes.iter().any(|&n| n < 50) || a.k == 0 || !(a.tol > 0.0) {
+        return Err(Error::param("sizes", "need N ≥ 50, M ≥ 3, k ≥ 1 and tol > 0"));
+    }
+    let p = PeerParams {
+        dir: a.dir,
+        mushroom_n: a.mushroom_n,
+        mushroom_m: a.mushroom_m,
+        sizes: a.sizes,
+        k: a.k,
+        tol: a.tol,
+        seed: a.seed,
+    };
+    let v = match run {
+        None => peers_export(&p)?,
+        Some((task, backend)) => {
+            let task = if task == "mushroom" {
+                PeerTask::Mushroom
+            } else {
+                PeerTask::Matrix(task.parse().map_err(|_| Error::param("task", "expected `mushroom` or an N"))?)
+            };
+            let choice: BackendChoice = backend.parse()?;
+            if choice == BackendChoice::Auto {
+                return Err(Error::param("backend", "peers-run needs an explicit gpu or cpu"));
+            }
+            let (mut dev, _) = open_backend(choice)?;
+            peers_run(&p, task, dev.as_mut())?
+        }
+    };
+    println!("{v}");
     Ok(ExitCode::SUCCESS)
 }
 

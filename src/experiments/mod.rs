@@ -62,7 +62,14 @@ impl DemoParams {
     /// The defaults of `netmatch demo horse` (also its CLI defaults): 720 frames, 800 Adam steps,
     /// M = 8 re-rendered frames per burst — within 5 minutes on two CPU cores.
     pub fn horse() -> Self {
-        DemoParams { out: PathBuf::from("out/demo-horse"), n: 720, train_n: 720, steps: 800, m: 8, ..Default::default() }
+        DemoParams {
+            out: PathBuf::from("out/demo-horse"),
+            n: 720,
+            train_n: 720,
+            steps: 800,
+            m: 8,
+            ..Default::default()
+        }
     }
 }
 
