@@ -59,6 +59,11 @@ impl Default for DemoParams {
 }
 
 impl DemoParams {
+    /// Training settings of a demo network seeded `seed`: the demo's step count, defaults otherwise.
+    fn train_params(&self, seed: u64) -> TrainParams {
+        TrainParams { steps: self.steps, seed, ..Default::default() }
+    }
+
     /// The defaults of `netmatch demo horse` (also its CLI defaults): 720 frames, 800 Adam steps,
     /// M = 8 re-rendered frames per burst — within 5 minutes on two CPU cores.
     pub fn horse() -> Self {
@@ -115,7 +120,7 @@ fn train(
     p: &DemoParams,
     name: &str,
     spec: MlpSpec,
-    seed: u64,
+    tp: TrainParams,
     x: &Array2<f64>,
     y: &Array2<f64>,
 ) -> Result<(Mlp, (String, String, TrainReport))> {
@@ -126,9 +131,9 @@ fn train(
         spec.outputs,
         if spec.feature == Feature::Fold { ", input folded to (2x−1)²" } else { "" }
     );
-    say(p, &format!("training {name} ({desc}, {} Adam steps)", p.steps));
-    let mut net = Mlp::new(spec, seed)?;
-    let rep = net.train(x, y, &TrainParams { steps: p.steps, seed, ..Default::default() })?;
+    say(p, &format!("training {name} ({desc}, {} Adam steps)", tp.steps));
+    let mut net = Mlp::new(spec, tp.seed)?;
+    let rep = net.train(x, y, &tp)?;
     say(
         p,
         &format!(
@@ -246,9 +251,9 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
     let y = targets(&xt, 1, |x, o| o[0] = (2.0 * pi * x[0]).sin() + x[0] / 2.0);
     let yc = targets(&xt, 1, |x, o| o[0] = (2.0 * pi * x[0]).cos());
     let spec = |hidden: Vec<usize>, feature| MlpSpec { inputs: 1, hidden, outputs: 1, feature };
-    let (na, ra) = train(p, "a", spec(vec![24, 24], Feature::Identity), s + 1, &xt, &y)?;
-    let (nb, rb) = train(p, "b", spec(vec![64], Feature::Identity), s + 2, &xt, &y)?;
-    let (nc, rc) = train(p, "c", spec(vec![32, 32], Feature::Fold), s + 3, &xt, &yc)?;
+    let (na, ra) = train(p, "a", spec(vec![24, 24], Feature::Identity), p.train_params(s + 1), &xt, &y)?;
+    let (nb, rb) = train(p, "b", spec(vec![64], Feature::Identity), p.train_params(s + 2), &xt, &y)?;
+    let (nc, rc) = train(p, "c", spec(vec![32, 32], Feature::Fold), p.train_params(s + 3), &xt, &yc)?;
     let x = synthetic::uniform_box(p.n, &[1.0], s ^ 0x0b5);
     let sigma = 0.005;
     say(p, &format!("observing on N = {} base inputs, bursts M = {}, σ = {sigma}", p.n, p.m));
@@ -345,9 +350,9 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
         o[1] = x[1];
     };
     let spec = |hidden: Vec<usize>| MlpSpec { inputs: 2, hidden, outputs: 2, feature: Feature::Identity };
-    let (na, ra) = train(p, "a", spec(vec![32, 32]), s + 1, &xt, &targets(&xt, 2, f))?;
-    let (nb, rb) = train(p, "b", spec(vec![64]), s + 2, &xt, &targets(&xt, 2, g))?;
-    let (nc, rc) = train(p, "c", spec(vec![32, 32]), s + 3, &xt, &targets(&xt, 2, fold))?;
+    let (na, ra) = train(p, "a", spec(vec![32, 32]), p.train_params(s + 1), &xt, &targets(&xt, 2, f))?;
+    let (nb, rb) = train(p, "b", spec(vec![64]), p.train_params(s + 2), &xt, &targets(&xt, 2, g))?;
+    let (nc, rc) = train(p, "c", spec(vec![32, 32]), p.train_params(s + 3), &xt, &targets(&xt, 2, fold))?;
     let x = synthetic::uniform_box(p.n, &[1.0, 0.6], s ^ 0x0b6);
     let sigma = 0.01;
     say(p, &format!("observing on N = {} base inputs, bursts M = {}, σ = {sigma}", p.n, p.m));
@@ -458,15 +463,14 @@ pub fn horse(
     gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>,
     dev: &mut dyn Device,
 ) -> Result<DemoOutcome> {
-    use crate::render::{FrameRenderer, Scene, contact_sheet};
+    use crate::render::{FrameRenderer, Scene, contact_sheet, frame_angles};
     let t0 = std::time::Instant::now();
     report::prepare_dir(&p.out, p.force)?;
     let scene = Scene::horse();
     let n = p.n;
     let px = h.size * h.size;
     // Base frames at evenly spaced azimuths; every comparison observes the networks on these.
-    let angles: Vec<(f32, f32)> =
-        (0..n).map(|k| ((2.0 * std::f64::consts::PI * k as f64 / n as f64) as f32, 0.0)).collect();
+    let angles = frame_angles(n, 1);
     say(p, &format!("rendering {n} frames of {s}×{s}", s = h.size));
     let mut renderer = FrameRenderer::new(gpu, &scene, h.size)?;
     say(p, &format!("rendering on {}", renderer.describe()));
@@ -478,27 +482,15 @@ pub fn horse(
         Array2::from_shape_fn((n, 2), |(i, c)| if c == 0 { (k * theta[i]).cos() } else { (k * theta[i]).sin() })
     };
     let spec = |hidden: Vec<usize>, outputs| MlpSpec { inputs: px, hidden, outputs, feature: Feature::Identity };
-    let tp = |seed, bound| TrainParams { steps: p.steps, seed, max_val_rmse: bound, lr: 3e-3, ..Default::default() };
-    let mut networks = Vec::new();
-    let mut fit = |name: &str, spec: MlpSpec, seed: u64, y: &Array2<f64>, bound: f64| -> Result<Mlp> {
-        say(
-            p,
-            &format!("training {name} ({}→{:?}→{}, {} Adam steps)", spec.inputs, spec.hidden, spec.outputs, p.steps),
-        );
-        let desc = format!("{}→{:?}→{} tanh", spec.inputs, spec.hidden, spec.outputs);
-        let mut net = Mlp::new(spec, seed)?;
-        let rep = net.train(&x, y, &tp(seed, bound))?;
-        say(p, &format!("  {name}: validation relative RMSE {:.3} % ({:.1} s)", 100.0 * rep.val_rmse, rep.seconds));
-        net.save(&p.out.join(format!("{name}.safetensors")))?;
-        networks.push((name.to_string(), desc, rep));
-        Ok(net)
-    };
-    let na = fit("a", spec(vec![64, 16], 2), p.seed + 1, &circle(1.0), 0.06)?;
+    // Image networks: a smaller step than the demos' default (1024 inputs) and a looser bound.
+    let tp = |seed| TrainParams { lr: 3e-3, max_val_rmse: 0.06, ..p.train_params(seed) };
+    let (na, ra) = train(p, "a", spec(vec![64, 16], 2), tp(p.seed + 1), &x, &circle(1.0))?;
     // B: another architecture and target that carries the same information — the first two
     // harmonics of the angle, (cos θ, sin θ, cos 2θ, sin 2θ).
     let two = ndarray::concatenate(ndarray::Axis(1), &[circle(1.0).view(), circle(2.0).view()]).expect("same rows");
-    let nb = fit("b", spec(vec![32, 32], 4), p.seed + 2, &two, 0.06)?;
-    let nc = fit("c", spec(vec![64, 16], 2), p.seed + 3, &circle(2.0), 0.06)?;
+    let (nb, rb) = train(p, "b", spec(vec![32, 32], 4), tp(p.seed + 2), &x, &two)?;
+    let (nc, rc) = train(p, "c", spec(vec![64, 16], 2), tp(p.seed + 3), &x, &circle(2.0))?;
+    let networks = vec![ra, rb, rc];
     // Bursts in θ: M re-rendered frames per base frame.
     let m = p.m;
     let mut rng = crate::rng::Rng::new(p.seed ^ 0xB0B5);
