@@ -48,6 +48,9 @@ pub trait Device {
     fn read_rows(&mut self, row0: usize, rows: usize) -> Result<Vec<f32>>;
     /// y = A x with the stored matrix.
     fn matvec(&mut self, x: &[f32]) -> Result<Vec<f32>>;
+    /// Y = A X for a column-major N×b block X, reading the stored matrix once for all b vectors (the
+    /// block eigensolver's operator); Y is column-major N×b.
+    fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
     /// In place A_ij ← w_i A_ij w_j.
     fn normalise(&mut self, w: &[f32]) -> Result<()>;
     /// Allocates a basis of m+1 columns and sets column 0 to `start / ‖start‖`.

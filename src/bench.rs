@@ -142,7 +142,8 @@ pub struct PeerParams {
 /// covariances only need to be good enough for rank 2.
 const MATRIX_BURSTS: usize = 10;
 
-fn mushroom_case(n: usize, m: usize, seed: u64) -> Result<crate::data::Observations> {
+/// The seeded mushroom-square problem (N points, M burst samples each, σ = 0.01) the peers share.
+pub fn mushroom_case(n: usize, m: usize, seed: u64) -> Result<crate::data::Observations> {
     synthetic::bursts_2d(n, m, 0.01, 1.0, 0.6, seed, synthetic::mushroom)
 }
 

@@ -69,9 +69,14 @@ pub struct EmbedArgs {
     /// Relative residual tolerance of the eigen-solve.
     #[arg(long, default_value_t = 1e-5)]
     pub tol: f64,
-    /// Matrix–vector product budget of the eigen-solve (default 50·m + 1000).
+    /// Matrix–vector product budget of the eigen-solve, in vectors multiplied (default: block solver
+    /// 60 passes of b vectors; lanczos 50·m + 1000).
     #[arg(long)]
     pub max_matvecs: Option<usize>,
+    /// Eigensolver: block (block Lanczos, one pass over S per block of vectors) or lanczos (the
+    /// single-vector reference).
+    #[arg(long, default_value = "block", value_parser = ["block", "lanczos"])]
+    pub solver: String,
     /// Seed (ε subsample, start vector).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

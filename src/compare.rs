@@ -408,6 +408,8 @@ impl Comparison {
                 "r_k": r,
                 "selected": sel,
                 "matvecs": e.info.matvecs,
+                "passes": e.info.passes,
+                "solver": e.info.solver,
                 "converged": e.info.converged,
                 "input_reconstruction_rmse": inp,
                 "seconds": e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect::<serde_json::Map<_, _>>(),

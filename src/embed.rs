@@ -1,4 +1,4 @@
-//! Steps 2–5 for one network: local geometry → ε → kernel → normalisation → Lanczos → diffusion
+//! Steps 2–5 for one network: local geometry → ε → kernel → normalisation → eigensolve → diffusion
 //! coordinates ψ = D^{-1/2} v with deterministic signs. Backend-neutral: the O(N²) work goes through
 //! the [`Device`] it is given; timings per stage are recorded (each stage ends synchronised, so the
 //! times are real device times).
@@ -9,12 +9,13 @@ use std::time::Instant;
 use ndarray::Array2;
 
 use crate::backend::Device;
+use crate::block::{Solver, eigensolve};
 use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
 use crate::dense::fix_sign;
 use crate::error::{Error, Result};
 use crate::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
-use crate::lanczos::{LanczosInfo, LanczosParams, lanczos};
+use crate::lanczos::{LanczosInfo, LanczosParams};
 
 /// Parameters of an embedding.
 #[derive(Clone, Debug)]
@@ -31,6 +32,8 @@ pub struct EmbedParams {
     pub tol: f64,
     /// Matvec budget (`None`: the solver's default).
     pub max_matvecs: Option<usize>,
+    /// Eigensolver (block Lanczos by default; `Lanczos` is the single-vector reference).
+    pub solver: Solver,
     /// Seed for the ε subsample and the start vector.
     pub seed: u64,
     /// Print each stage (and each Lanczos restart) on stderr as it completes.
@@ -46,6 +49,7 @@ impl Default for EmbedParams {
             covariance: CovarianceParams::default(),
             tol: 1e-5,
             max_matvecs: None,
+            solver: Solver::Block,
             seed: 0,
             verbose: false,
         }
@@ -116,7 +120,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         seed: params.seed,
         verbose,
     };
-    let eig = lanczos(dev, &lp)?;
+    let eig = eigensolve(dev, params.solver, &lp)?;
     lap("eigensolve", &mut timings);
     let kk = eig.values.len();
     let mut coords = Array2::zeros((n, kk));

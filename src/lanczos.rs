@@ -58,6 +58,12 @@ pub struct LanczosInfo {
     pub residuals: Vec<f64>,
     /// Basis size used.
     pub basis: usize,
+    /// Vectors per matrix pass: 1 for [`lanczos`], b for [`crate::block::block_lanczos`].
+    pub block: usize,
+    /// Passes over the matrix (equal to `matvecs` for the single-vector solver).
+    pub passes: usize,
+    /// Which solver ran: `"lanczos"` or `"block-lanczos"`.
+    pub solver: &'static str,
 }
 
 /// Eigenpairs from a solve.
@@ -94,7 +100,7 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
     let start: Vec<f32> = (0..n).map(|_| rng.normal() as f32).collect();
     dev.krylov_begin(m, &start)?;
 
-    let mut info = LanczosInfo { basis: m, ..Default::default() };
+    let mut info = LanczosInfo { basis: m, block: 1, solver: "lanczos", ..Default::default() };
     let mut theta_kept: Vec<f64> = Vec::new();
     let mut from = 0usize;
     let mut injections = 0usize;
@@ -102,6 +108,7 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
     loop {
         let h = dev.krylov_expand(from, m)?;
         info.matvecs += m - from;
+        info.passes += m - from;
         // Assemble T (m×m, symmetric) from the kept Ritz values and the fresh columns.
         let mut t = vec![0.0f64; m * m];
         for (c, &th) in theta_kept.iter().enumerate() {

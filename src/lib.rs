@@ -6,7 +6,8 @@
 //! 2. [`covariance`]: local covariances C_i (÷σ²), one rank r, pseudo-inverse factors U_i.
 //! 3. [`kernel`]: Mahalanobis d²_ij, ε (auto / median / fixed), K = exp(−d²/ε).
 //! 4. [`kernel::normalise`]: α-normalisation to the symmetric S = D^{-1/2} K^α D^{-1/2}.
-//! 5. [`lanczos`]: top eigenpairs of S by thick-restart Lanczos (CGS2), then ψ = D^{-1/2} v ([`embed`]).
+//! 5. [`block`]: top eigenpairs of S by thick-restart block Lanczos (one pass over S per block of
+//!    vectors; the single-vector [`lanczos`] is the reference), then ψ = D^{-1/2} v ([`embed`]).
 //!
 //! The O(N²) stages run on a [`backend::Device`]: the GPU ([`gpu`], WGSL through wgpu — the only module
 //! that names wgpu) or its CPU twin ([`cpu`]), with a float64 dense reference in [`cpu::reference`].
@@ -16,6 +17,7 @@
 pub mod align;
 pub mod backend;
 pub mod bench;
+pub mod block;
 pub mod compare;
 pub mod covariance;
 pub mod cpu;

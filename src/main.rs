@@ -104,6 +104,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         alpha: a.alpha,
         tol: a.tol,
         max_matvecs: a.max_matvecs,
+        solver: a.solver.parse()?,
         seed: a.seed,
         verbose: a.verbose,
         ..Default::default()
@@ -147,6 +148,9 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         "adapter": e.adapter,
         "converged": converged,
         "matvecs": e.info.matvecs,
+        "solver": e.info.solver,
+        "block": e.info.block,
+        "passes": e.info.passes,
         "restarts": e.info.restarts,
         "max_residual": e.info.residuals.iter().copied().fold(0.0, f64::max),
         "eigenvalues": e.eigenvalues,

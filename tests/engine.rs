@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use netmatch::backend::Device;
+use netmatch::block::{BlockParams, block_lanczos};
 use netmatch::covariance::{local_geometry, spectral_rank};
 use netmatch::cpu::{CpuDevice, reference};
 use netmatch::data::{LocalSource, Observations, npz, synthetic};
@@ -39,12 +40,13 @@ fn every_shader_validates_with_naga() {
 #[test]
 fn uniform_layouts_match_wgsl() {
     use netmatch::gpu::{
-        kernel::KernelParams, lanczos::StepParams, matvec::MatvecParams, normalise::NormaliseParams,
-        render::RenderParams,
+        kernel::KernelParams, lanczos::StepParams, matmat::MatmatParams, matvec::MatvecParams,
+        normalise::NormaliseParams, render::RenderParams,
     };
     let rust: &[(&str, usize, &[usize])] = &[
         ("kernel", std::mem::size_of::<KernelParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matvec", std::mem::size_of::<MatvecParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("matmat", std::mem::size_of::<MatmatParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("normalise", std::mem::size_of::<NormaliseParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("lanczos_project", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("lanczos_orthogonalise", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
@@ -155,6 +157,60 @@ fn cpu_lanczos_matches_f64_reference() {
             .sum();
         assert!(dot.abs() > 1.0 - 1e-4, "vector {c}: {dot}");
     }
+}
+
+/// The CPU block solver against float64: N = 2000 mushroom top 10 (values within 1e-5 relative, vectors
+/// to 1e-4, residuals with the float64 S) and the degenerate circle (pairs as whole subspaces).
+#[test]
+fn cpu_block_lanczos_matches_f64_reference() {
+    let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let n = g.n;
+    let reference = reference::embed(&g, 0.01, 1.0, 10).unwrap();
+    let mut cpu = CpuDevice::new();
+    cpu.build_kernel(&GeometryF32::from(&g), Some(0.01)).unwrap();
+    normalise(&mut cpu, 1.0).unwrap();
+    let e = block_lanczos(n, &mut |x, b| cpu.matmat(x, b), &BlockParams { nev: 10, ..Default::default() }).unwrap();
+    println!("block: {:?}", e.info);
+    assert!(e.info.converged && e.info.solver == "block-lanczos");
+    assert_eq!(e.info.matvecs, e.info.passes * e.info.block);
+    assert_close("cpu block eigenvalues", &e.values, &reference.values, 0.0, 1e-5);
+    for c in 0..10 {
+        let v = &e.vectors[c * n..(c + 1) * n];
+        let dot: f64 = v.iter().zip(&reference.vectors[c * n..(c + 1) * n]).map(|(a, b)| a * b).sum();
+        assert!(dot.abs() > 1.0 - 1e-4, "vector {c}: {dot}");
+        let res: f64 = (0..n)
+            .map(|i| ((0..n).map(|j| reference.s[i * n + j] * v[j]).sum::<f64>() - e.values[c] * v[i]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(res <= 1e-4, "residual of pair {c}: {res:.3e}");
+    }
+    // The circle: every non-trivial eigenvalue is a pair; nev = 5 holds λ₀ and two whole pairs.
+    let data = synthetic::circle(600, 3, 9).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let reference = reference::embed(&g, 0.02, 1.0, 5).unwrap();
+    let mut cpu = CpuDevice::new();
+    cpu.build_kernel(&GeometryF32::from(&g), Some(0.02)).unwrap();
+    normalise(&mut cpu, 1.0).unwrap();
+    let e = block_lanczos(g.n, &mut |x, b| cpu.matmat(x, b), &BlockParams { nev: 5, ..Default::default() }).unwrap();
+    assert!(e.info.converged);
+    assert_close("circle block eigenvalues", &e.values, &reference.values, 0.0, 1e-5);
+    let d = netmatch::testing::subspace_distance(&reference.vectors, &e.vectors, g.n, 5);
+    assert!(d <= 1e-3, "circle subspace distance {d:.3e}");
+}
+
+/// The block solver's pass budget: exhausted, it says so.
+#[test]
+fn block_unconverged_reports_itself() {
+    let data = synthetic::bursts_2d(500, 16, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let mut cpu = CpuDevice::new();
+    cpu.build_kernel(&GeometryF32::from(&g), Some(0.002)).unwrap();
+    normalise(&mut cpu, 1.0).unwrap();
+    let p = BlockParams { nev: 11, max_passes: Some(5), tol: 1e-9, ..Default::default() };
+    let e = block_lanczos(g.n, &mut |x, b| cpu.matmat(x, b), &p).unwrap();
+    assert!(!e.info.converged);
+    assert!(e.info.passes <= 5 + 6, "{:?}", e.info);
 }
 
 /// An exhausted matvec budget is reported, not hidden.

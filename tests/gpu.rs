@@ -1,10 +1,11 @@
-//! GPU tests: every GPU stage against its CPU twin on seeded inputs, and the GPU Lanczos against the
-//! float64 dense reference. Custom harness (`harness = false`) so that a missing adapter is reported as
+//! GPU tests: every GPU stage against its CPU twin on seeded inputs, and both GPU eigensolvers (block
+//! and single-vector Lanczos) against the float64 dense reference. Custom harness (`harness = false`) so that a missing adapter is reported as
 //! *ignored* in the summary line rather than as a silent pass; with `NETMATCH_REQUIRE_GPU=1` it fails.
 
 use std::sync::Arc;
 
 use netmatch::backend::Device;
+use netmatch::block::{Solver, eigensolve};
 use netmatch::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use netmatch::cpu::{CpuDevice, reference};
 use netmatch::data::synthetic;
@@ -114,18 +115,26 @@ fn lanczos_cycle(ctx: &Arc<GpuContext>) {
     assert_close("restart rotation", &vg, &vc, 1e-3, 1e-3);
 }
 
-fn check_eigs(ctx: &Arc<GpuContext>, g: &LocalGeometry, eps: f64, nev: usize, rel: f64, degenerate: bool) {
+fn check_eigs(
+    ctx: &Arc<GpuContext>,
+    g: &LocalGeometry,
+    eps: f64,
+    nev: usize,
+    rel: f64,
+    degenerate: bool,
+    solver: Solver,
+) {
     let n = g.n;
     let reference = reference::embed(g, eps, 1.0, nev).unwrap();
     let mut gpu = GpuDevice::new(ctx.clone());
     gpu.build_kernel(&GeometryF32::from(g), Some(eps)).unwrap();
     normalise(&mut gpu, 1.0).unwrap();
-    let e = lanczos(&mut gpu, &LanczosParams { nev, ..Default::default() }).unwrap();
-    assert!(e.info.converged, "GPU Lanczos did not converge: {:?}", e.info);
+    let e = eigensolve(&mut gpu, solver, &LanczosParams { nev, ..Default::default() }).unwrap();
+    assert!(e.info.converged, "GPU {solver:?} did not converge: {:?}", e.info);
     let worst = e.values.iter().zip(&reference.values).map(|(a, b)| ((a - b) / b).abs()).fold(0.0, f64::max);
     println!(
-        "    N = {n}: matvecs {}, restarts {}, max rel eigenvalue error {worst:.2e}, values {:.6?}",
-        e.info.matvecs, e.info.restarts, &e.values
+        "    N = {n}, {}: matvecs {}, passes {}, restarts {}, max rel eigenvalue error {worst:.2e}, values {:.6?}",
+        e.info.solver, e.info.matvecs, e.info.passes, e.info.restarts, &e.values
     );
     assert_close("eigenvalues gpu vs f64", &e.values, &reference.values, 0.0, rel);
     // Residuals ‖Sv − λv‖ with the f64 S; orthogonality ‖VᵀV − I‖_max.
@@ -166,7 +175,7 @@ fn lanczos_vs_reference_n2000(ctx: &Arc<GpuContext>) {
     let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     assert_eq!(g.rank, 2);
-    check_eigs(ctx, &g, 0.01, 10, 1e-5, false);
+    check_eigs(ctx, &g, 0.01, 10, 1e-5, false, Solver::Lanczos);
 }
 
 /// Points on a circle: every non-trivial eigenvalue is a degenerate pair.
@@ -175,7 +184,46 @@ fn lanczos_degenerate_circle(ctx: &Arc<GpuContext>) {
     let g = local_geometry(&data, &Default::default()).unwrap();
     assert_eq!(g.rank, 1);
     // nev = 5: λ₀ and two complete pairs, so the subspace is well defined.
-    check_eigs(ctx, &g, 0.02, 5, 1e-5, true);
+    check_eigs(ctx, &g, 0.02, 5, 1e-5, true, Solver::Lanczos);
+}
+
+/// The block solver on the GPU against float64: N = 2000 mushroom (top 10) and the degenerate circle
+/// (whose pairs a block finds without injections). Same tolerances as the single-vector solver.
+fn block_lanczos_vs_reference(ctx: &Arc<GpuContext>) {
+    let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    check_eigs(ctx, &g, 0.01, 10, 1e-5, false, Solver::Block);
+    let data = synthetic::circle(600, 3, 9).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    check_eigs(ctx, &g, 0.02, 5, 1e-5, true, Solver::Block);
+}
+
+/// The block product: GPU vs CPU twin vs float64 on a 3-way row split, for a block narrower than the
+/// shader's 16 lanes (zero padding) and one wider (two passes).
+fn matmat_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
+    let g = geometry(333, 5);
+    let gf = GeometryF32::from(&g);
+    let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(130);
+    let mut cpu = CpuDevice::new();
+    gpu.build_kernel(&gf, Some(0.05)).unwrap();
+    cpu.build_kernel(&gf, Some(0.05)).unwrap();
+    assert_eq!(gpu.blocks(), 3);
+    let a = to64(&cpu.read_rows(0, g.n).unwrap());
+    let n = g.n;
+    let mut rng = Rng::new(21);
+    for b in [5usize, 19] {
+        let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
+        let want: Vec<f64> = (0..b)
+            .flat_map(|c| {
+                let (a, x) = (&a, &x);
+                (0..n).map(move |i| (0..n).map(|j| a[i * n + j] * f64::from(x[c * n + j])).sum::<f64>())
+            })
+            .collect();
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let tol = f32_tol(n, 4.0) * scale;
+        assert_close(&format!("matmat gpu vs f64, b = {b}"), &to64(&gpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
+        assert_close(&format!("matmat cpu vs f64, b = {b}"), &to64(&cpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
+    }
 }
 
 /// The solver reads the device back once per restart cycle (the coefficient matrix) plus once for the
@@ -290,6 +338,8 @@ fn main() {
         ("lanczos_cycle", lanczos_cycle),
         ("lanczos_vs_reference_n2000", lanczos_vs_reference_n2000),
         ("lanczos_degenerate_circle", lanczos_degenerate_circle),
+        ("matmat_gpu_vs_cpu", matmat_gpu_vs_cpu),
+        ("block_lanczos_vs_reference", block_lanczos_vs_reference),
         ("one_readback_per_restart_cycle", one_readback_per_restart_cycle),
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),
         ("cli_embed_on_gpu", cli_embed_on_gpu),

@@ -4,6 +4,7 @@
 
 pub mod kernel;
 pub mod lanczos;
+pub mod matmat;
 pub mod matvec;
 pub mod normalise;
 pub mod reference;
@@ -74,6 +75,14 @@ impl Device for CpuDevice {
         self.check_vec(x, "matvec")?;
         let mut y = vec![0.0; self.n];
         matvec::matvec(&self.matrix, self.n, x, &mut y);
+        Ok(y)
+    }
+    fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
+        if b == 0 || x.len() != self.n * b {
+            return Err(Error::Shape(format!("matmat: block of {} values for N = {}, b = {b}", x.len(), self.n)));
+        }
+        let mut y = vec![0.0; self.n * b];
+        matmat::matmat(&self.matrix, self.n, x, b, &mut y);
         Ok(y)
     }
     fn normalise(&mut self, w: &[f32]) -> Result<()> {

@@ -8,6 +8,7 @@ pub mod buffers;
 pub mod context;
 pub mod kernel;
 pub mod lanczos;
+pub mod matmat;
 pub mod matvec;
 pub mod normalise;
 pub mod pipelines;
@@ -62,6 +63,10 @@ pub struct GpuDevice {
     vec_in: Option<GpuBuffer<f32>>,
     vec_out: Option<GpuBuffer<f32>>,
     bg_matvec: Vec<wgpu::BindGroup>,
+    /// Interleaved N×16 blocks for `matmat` and their bind groups (one per matrix block).
+    mm_in: Option<GpuBuffer<f32>>,
+    mm_out: Option<GpuBuffer<f32>>,
+    bg_matmat: Vec<wgpu::BindGroup>,
     bg_normalise: Vec<wgpu::BindGroup>,
     krylov: Option<Krylov>,
 }
@@ -80,6 +85,9 @@ impl GpuDevice {
             vec_in: None,
             vec_out: None,
             bg_matvec: Vec::new(),
+            mm_in: None,
+            mm_out: None,
+            bg_matmat: Vec::new(),
             bg_normalise: Vec::new(),
             krylov: None,
         }
@@ -177,6 +185,12 @@ impl Device for GpuDevice {
             .iter()
             .map(|b| bind(&ctx, "matvec", &self.arena, &[b.buf.binding(), vec_in.binding(), vec_out.binding()]))
             .collect();
+        let mm_in = GpuBuffer::<f32>::zeroed(&ctx, "matmat in", n * matmat::WIDTH)?;
+        let mm_out = GpuBuffer::<f32>::zeroed(&ctx, "matmat out", n * matmat::WIDTH)?;
+        self.bg_matmat = blocks
+            .iter()
+            .map(|b| bind(&ctx, "matmat", &self.arena, &[b.buf.binding(), mm_in.binding(), mm_out.binding()]))
+            .collect();
         self.bg_normalise =
             blocks.iter().map(|b| bind(&ctx, "normalise", &self.arena, &[vec_in.binding(), b.buf.binding()])).collect();
         let bg_kernel: Vec<_> = blocks
@@ -215,6 +229,8 @@ impl Device for GpuDevice {
         self.blocks = blocks;
         self.vec_in = Some(vec_in);
         self.vec_out = Some(vec_out);
+        self.mm_in = Some(mm_in);
+        self.mm_out = Some(mm_out);
         self.n = n;
         Ok(())
     }
@@ -264,6 +280,52 @@ impl Device for GpuDevice {
         }
         self.arena.upload(&ctx);
         self.reader.finish(&ctx, enc, &vout.buffer, 0, n)
+    }
+
+    fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
+        let ctx = self.ctx.clone();
+        let n = self.n;
+        let (min, mout) = match (&self.mm_in, &self.mm_out) {
+            (Some(a), Some(o)) if b > 0 && x.len() == n * b => (a, o),
+            _ => return Err(Error::Shape(format!("matmat: block of {} values for N = {n}, b = {b}", x.len()))),
+        };
+        const W: usize = matmat::WIDTH;
+        let mut y = vec![0.0f32; n * b];
+        let mut xi = vec![0.0f32; n * W];
+        for c0 in (0..b).step_by(W) {
+            let w = (b - c0).min(W);
+            // Interleave (zero-padded to 16 vectors); one submit and one read-back per 16 vectors.
+            xi.iter_mut().for_each(|v| *v = 0.0);
+            for c in 0..w {
+                for (j, &v) in x[(c0 + c) * n..(c0 + c + 1) * n].iter().enumerate() {
+                    xi[j * W + c] = v;
+                }
+            }
+            min.write(&ctx, 0, &xi);
+            self.arena.clear();
+            let mut enc = self.encoder();
+            {
+                let mut pass = enc
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matmat"), timestamp_writes: None });
+                for (blk, bg) in self.blocks.iter().zip(&self.bg_matmat) {
+                    let p = matmat::MatmatParams {
+                        n: n as u32,
+                        rows: blk.rows as u32,
+                        row0: blk.row0 as u32,
+                        _pad: [0; 5],
+                    };
+                    matmat::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                }
+            }
+            self.arena.upload(&ctx);
+            let yi: Vec<f32> = self.reader.finish(&ctx, enc, &mout.buffer, 0, n * W)?;
+            for c in 0..w {
+                for j in 0..n {
+                    y[(c0 + c) * n + j] = yi[j * W + c];
+                }
+            }
+        }
+        Ok(y)
     }
 
     fn normalise(&mut self, w: &[f32]) -> Result<()> {

@@ -1,0 +1,296 @@
+//! Step 5, block form: the top eigenpairs of S by thick-restart block Lanczos with full
+//! re-orthogonalisation (block CGS2). Each step multiplies a block of b vectors at once, so S is read
+//! once per b vectors instead of once per vector — on a bandwidth-bound dense solve that is the lever
+//! (see [`crate::cpu::matmat`]). The plain single-vector [`crate::lanczos`] stays as the reference.
+//!
+//! The operator is a closure `Y = S X` on column-major f32 blocks (the device's one pass over its
+//! matrix); the basis lives on the host in f64: at b ≥ 8 its O(N·m·b) upkeep per step is small beside
+//! the O(N²·b) product, and f64 keeps the basis orthonormal without the second-pass subtleties of f32.
+//!
+//! One cycle, with V the orthonormal basis (m + b columns) and T = VᵀSV assembled from the
+//! coefficients: for each block V_j, W = S V_j; H = V_{≤j}ᵀW twice (CGS2) gives T's block column; the
+//! remainder W = Q R (Gram–Schmidt within the block, twice) gives the next block Q and the sub-diagonal
+//! block R. The Ritz pairs (θ, Vy) of T have residual ‖R_last y_last‖ (y's last block); a pair is
+//! converged when that is ≤ tol·|θ_max|. Thick restart keeps the `keep` best Ritz vectors and the last
+//! Q, and T restarts as diag(θ) (the couplings to Q are recomputed by the next projection).
+//!
+//! Repeated eigenvalues: a block Krylov space holds up to b vectors per eigenvalue, so multiplicities up
+//! to b (a circle's cos/sin pairs) come out without the injection the single-vector solver needs.
+//! Rank loss in a block (an invariant subspace, or multiplicity above b) is repaired by replacing the
+//! lost direction with a fresh random one orthogonal to the basis.
+
+use faer::{Accum, Mat, Par};
+
+use crate::backend::Device;
+use crate::dense::sym_eig;
+use crate::error::{Error, Result};
+use crate::lanczos::{Eigenpairs, LanczosInfo, LanczosParams};
+use crate::rng::Rng;
+
+/// Parameters of the block solve.
+#[derive(Clone, Debug)]
+pub struct BlockParams {
+    /// Number of eigenpairs wanted (the trivial one included).
+    pub nev: usize,
+    /// Relative residual tolerance.
+    pub tol: f64,
+    /// Block size b; `None` picks [`default_block`].
+    pub block: Option<usize>,
+    /// Basis size m (rounded so that restarts add whole blocks); `None` picks 6b.
+    pub basis: Option<usize>,
+    /// Stop after this many matrix passes (each multiplies b vectors); `None` uses 60.
+    pub max_passes: Option<usize>,
+    /// Seed of the start block.
+    pub seed: u64,
+    /// Report each restart cycle on stderr.
+    pub verbose: bool,
+}
+
+impl Default for BlockParams {
+    fn default() -> Self {
+        BlockParams { nev: 11, tol: 1e-5, block: None, basis: None, max_passes: None, seed: 0, verbose: false }
+    }
+}
+
+/// The default block size for `nev` pairs: the next multiple of 8 at or above nev + 4, at most 16.
+/// Multiples of 8 fill the CPU twin's SIMD lanes and 16 is the GPU kernel's width; on the 2-core test
+/// box one pass with b = 16 costs about 1.5 matvecs, and wider blocks stop paying for themselves
+/// (BENCHMARKS.md). At N = 20 000, nev = 11, b = 16 with m = 6b took 12 passes against 18 for b = 8.
+pub fn default_block(nev: usize) -> usize {
+    (nev + 4).div_ceil(8).clamp(1, 2) * 8
+}
+
+/// The basis layout: block b, basis m, kept Ritz vectors after a restart (m − keep is a multiple of b).
+fn layout(n: usize, p: &BlockParams) -> Result<(usize, usize, usize)> {
+    let nev = p.nev;
+    let b = p.block.unwrap_or_else(|| default_block(nev)).max(1);
+    if b > n / 2 {
+        return Err(Error::Shape(format!("block size {b} needs N ≥ 2b, got N = {n}")));
+    }
+    // At least two blocks beyond the kept ones, and room for nev plus a block.
+    let m_min = (nev.div_ceil(b) + 2) * b;
+    let m = p.basis.unwrap_or(6 * b).max(m_min).div_ceil(b) * b;
+    let m = m.min((n - b) / b * b);
+    if m < nev + b {
+        return Err(Error::Shape(format!("N = {n} too small for {nev} pairs with blocks of {b}")));
+    }
+    // Keep the wanted pairs plus about half of the rest, rounded down to leave whole blocks.
+    let keep_target = nev + (m - nev) / 2;
+    let keep = m - (m - keep_target).div_ceil(b).max(1) * b;
+    Ok((b, m, keep.max(nev.min(m - b))))
+}
+
+/// Block CGS2 of W against V[:, ..cols], then Gram–Schmidt (twice) within W. Returns (H, R): the
+/// projection coefficients (cols × b) and the triangular factor (b × b) with W = V H + Q R; W becomes Q.
+/// A direction that vanishes is replaced by a random one orthogonal to everything (R's column zero).
+fn orthonormalise(v: &Mat<f64>, cols: usize, w: &mut Mat<f64>, rng: &mut Rng) -> (Mat<f64>, Mat<f64>) {
+    let (n, b) = (w.nrows(), w.ncols());
+    let vv = v.as_ref().subcols(0, cols);
+    let mut h = Mat::<f64>::zeros(cols, b);
+    for _ in 0..2 {
+        let hp = vv.transpose() * w.as_ref();
+        faer::linalg::matmul::matmul(w.as_mut(), Accum::Add, vv, hp.as_ref(), -1.0, Par::rayon(0));
+        h += &hp;
+    }
+    let mut r = Mat::<f64>::zeros(b, b);
+    for c in 0..b {
+        let norm0 = w.col(c).norm_l2();
+        for _ in 0..2 {
+            for d in 0..c {
+                let s = w.col(d).transpose() * w.col(c);
+                r[(d, c)] += s;
+                let wd = w.col(d).to_owned();
+                w.col_mut(c).iter_mut().zip(wd.iter()).for_each(|(x, y)| *x -= s * y);
+            }
+        }
+        let norm = w.col(c).norm_l2();
+        if norm > 1e-10 * norm0.max(f64::MIN_POSITIVE) && norm > 1e-300 {
+            r[(c, c)] = norm;
+            w.col_mut(c).iter_mut().for_each(|x| *x /= norm);
+        } else {
+            // Rank loss: a fresh direction, orthogonal to V and to the block so far; R's column stays
+            // as computed with a zero diagonal (the lost part is below rounding).
+            let mut f: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+            for _ in 0..2 {
+                for k in 0..cols {
+                    let s: f64 = (0..n).map(|i| v[(i, k)] * f[i]).sum();
+                    f.iter_mut().enumerate().for_each(|(i, x)| *x -= s * v[(i, k)]);
+                }
+                for d in 0..c {
+                    let s: f64 = (0..n).map(|i| w[(i, d)] * f[i]).sum();
+                    f.iter_mut().enumerate().for_each(|(i, x)| *x -= s * w[(i, d)]);
+                }
+            }
+            let fnorm = f.iter().map(|x| x * x).sum::<f64>().sqrt();
+            r[(c, c)] = 0.0;
+            for i in 0..n {
+                w[(i, c)] = f[i] / fnorm;
+            }
+        }
+    }
+    (h, r)
+}
+
+/// Which eigensolver step 5 uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Solver {
+    /// [`block_lanczos`] on the device's block product (the default: fewest passes over S).
+    #[default]
+    Block,
+    /// The single-vector [`crate::lanczos::lanczos`] (the reference; basis kept on the device).
+    Lanczos,
+}
+
+impl std::str::FromStr for Solver {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "block" => Ok(Solver::Block),
+            "lanczos" => Ok(Solver::Lanczos),
+            _ => Err(Error::param("solver", format!("expected block or lanczos, got `{s}`"))),
+        }
+    }
+}
+
+/// Step 5 on `dev` with either solver; `p.max_matvecs` bounds the vectors multiplied for both (the block
+/// solver converts it to passes), `p.basis` applies to the single-vector solver only.
+pub fn eigensolve(dev: &mut dyn Device, solver: Solver, p: &LanczosParams) -> Result<Eigenpairs> {
+    match solver {
+        Solver::Lanczos => crate::lanczos::lanczos(dev, p),
+        Solver::Block => {
+            let b = default_block(p.nev);
+            let bp = BlockParams {
+                nev: p.nev,
+                tol: p.tol,
+                block: Some(b),
+                basis: None,
+                max_passes: p.max_matvecs.map(|v| v.div_ceil(b)),
+                seed: p.seed,
+                verbose: p.verbose,
+            };
+            let n = dev.n();
+            block_lanczos(n, &mut |x, b| dev.matmat(x, b), &bp)
+        }
+    }
+}
+
+/// Solves for the top `p.nev` eigenpairs of the symmetric N×N operator `apply` (Y = S X on a
+/// column-major N×b f32 block, one pass over S).
+pub fn block_lanczos(
+    n: usize,
+    apply: &mut dyn FnMut(&[f32], usize) -> Result<Vec<f32>>,
+    p: &BlockParams,
+) -> Result<Eigenpairs> {
+    let nev = p.nev;
+    if nev == 0 || nev + 1 > n {
+        return Err(Error::Shape(format!("need N ≥ k+2 for k+1 = {nev} eigenpairs, got N = {n}")));
+    }
+    if !(p.tol > 0.0 && p.tol < 1.0) {
+        return Err(Error::param("tol", format!("must lie in (0, 1), got {}", p.tol)));
+    }
+    let (b, m, keep) = layout(n, p)?;
+    let max_passes = p.max_passes.unwrap_or(60).max(1);
+    let mut rng = Rng::new(p.seed ^ 0xb10c_4a2c);
+    let mut v = Mat::<f64>::zeros(n, m + b);
+    // Start block: random, orthonormalised.
+    let mut w = Mat::<f64>::from_fn(n, b, |_, _| rng.normal());
+    orthonormalise(&v, 0, &mut w, &mut rng);
+    v.as_mut().subcols_mut(0, b).copy_from(&w);
+
+    let mut info = LanczosInfo { basis: m, block: b, solver: "block-lanczos", ..Default::default() };
+    let mut t = Mat::<f64>::zeros(m, m);
+    let mut from = 0usize;
+    let mut xbuf = vec![0.0f32; n * b];
+    loop {
+        // Expand from `from` to m, one block (one pass over S) at a time.
+        let mut r_last = Mat::<f64>::zeros(b, b);
+        let mut j = from;
+        while j < m {
+            for c in 0..b {
+                for i in 0..n {
+                    xbuf[c * n + i] = v[(i, j + c)] as f32;
+                }
+            }
+            let y = apply(&xbuf, b)?;
+            if y.len() != n * b {
+                return Err(Error::Shape(format!("block product returned {} values for {n}×{b}", y.len())));
+            }
+            if y.iter().any(|x| !x.is_finite()) {
+                return Err(Error::Eigen("non-finite block product (matrix holds NaN/Inf?)".into()));
+            }
+            info.passes += 1;
+            info.matvecs += b;
+            let mut w = Mat::<f64>::from_fn(n, b, |i, c| f64::from(y[c * n + i]));
+            let (h, r) = orthonormalise(&v, j + b, &mut w, &mut rng);
+            // T's block column: the projections on the earlier columns, mirrored.
+            for c in 0..b {
+                for row in 0..j {
+                    t[(row, j + c)] = h[(row, c)];
+                    t[(j + c, row)] = h[(row, c)];
+                }
+                t[(j + c, j + c)] = h[(j + c, c)];
+            }
+            // The diagonal block: average with its transpose (f32 products make it slightly asymmetric).
+            for c in 0..b {
+                for d in 0..c {
+                    let s = 0.5 * (h[(j + d, c)] + h[(j + c, d)]);
+                    t[(j + d, j + c)] = s;
+                    t[(j + c, j + d)] = s;
+                }
+            }
+            v.as_mut().subcols_mut(j + b, b).copy_from(&w);
+            if j + b < m {
+                for c in 0..b {
+                    for d in 0..=c {
+                        t[(j + b + d, j + c)] = r[(d, c)];
+                        t[(j + c, j + b + d)] = r[(d, c)];
+                    }
+                }
+            } else {
+                r_last = r;
+            }
+            j += b;
+        }
+        if t.as_ref().col_iter().any(|c| c.iter().any(|x| !x.is_finite())) {
+            return Err(Error::Eigen("non-finite block Lanczos coefficients".into()));
+        }
+        let dense: Vec<f64> = (0..m * m).map(|k| t[(k / m, k % m)]).collect();
+        let e = sym_eig(&dense, m)?;
+        let scale = e.values.iter().fold(0.0f64, |a, x| a.max(x.abs())).max(f64::MIN_POSITIVE);
+        info.residuals = (0..nev)
+            .map(|i| {
+                let y = e.vector(i);
+                (0..b).map(|d| (0..b).map(|c| r_last[(d, c)] * y[m - b + c]).sum::<f64>().powi(2)).sum::<f64>().sqrt()
+            })
+            .collect();
+        let all = info.residuals.iter().all(|&r| r <= p.tol * scale);
+        let out = info.passes + (m - keep) / b > max_passes;
+        if p.verbose {
+            let worst = info.residuals.iter().copied().fold(0.0, f64::max) / scale;
+            eprintln!(
+                "netmatch:   block lanczos cycle {}: {} passes (b = {b}), worst relative residual {worst:.2e} (tol {:.0e})",
+                info.restarts + 1,
+                info.passes,
+                p.tol
+            );
+        }
+        let ymat = Mat::<f64>::from_fn(m, m, |i, c| e.vector(c)[i]);
+        if all || out {
+            info.converged = all;
+            let x = v.as_ref().subcols(0, m) * ymat.as_ref().subcols(0, nev);
+            let vectors = (0..nev).flat_map(|c| (0..n).map(move |i| (c, i))).map(|(c, i)| x[(i, c)]).collect();
+            return Ok(Eigenpairs { values: e.values[..nev].to_vec(), vectors, info });
+        }
+        // Thick restart: V[:, ..keep] = V Y_keep, V[:, keep..keep+b] = the last Q; T = diag(θ).
+        let kept = v.as_ref().subcols(0, m) * ymat.as_ref().subcols(0, keep);
+        let q = v.as_ref().subcols(m, b).to_owned();
+        v.as_mut().subcols_mut(0, keep).copy_from(&kept);
+        v.as_mut().subcols_mut(keep, b).copy_from(&q);
+        t.fill(0.0);
+        for c in 0..keep {
+            t[(c, c)] = e.values[c];
+        }
+        from = keep;
+        info.restarts += 1;
+    }
+}
