@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::backend::Device;
+use crate::block::Solver;
 use crate::covariance::local_geometry;
 use crate::cpu::{CpuDevice, reference};
 use crate::data::synthetic;
@@ -252,8 +253,9 @@ pub enum PeerTask {
     Matrix(usize),
 }
 
-/// Times one task on `dev` and returns its JSON record (time, matvecs, peak RSS, eigenvalues).
-pub fn peers_run(p: &PeerParams, task: PeerTask, dev: &mut dyn Device) -> Result<Value> {
+/// Times one task on `dev` with `solver` and returns its JSON record (time, matvecs, matrix passes, peak
+/// RSS, eigenvalues).
+pub fn peers_run(p: &PeerParams, task: PeerTask, solver: Solver, dev: &mut dyn Device) -> Result<Value> {
     let t0 = std::time::Instant::now();
     let (seconds, build_seconds, eig, n, eps) = match task {
         PeerTask::Mushroom => {
@@ -261,8 +263,14 @@ pub fn peers_run(p: &PeerParams, task: PeerTask, dev: &mut dyn Device) -> Result
             let geom = local_geometry(&data, &Default::default())?;
             let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
             let t = std::time::Instant::now();
-            let params =
-                EmbedParams { k: p.k, eps: EpsilonRule::Fixed(eps), tol: p.tol, seed: p.seed, ..Default::default() };
+            let params = EmbedParams {
+                k: p.k,
+                eps: EpsilonRule::Fixed(eps),
+                tol: p.tol,
+                seed: p.seed,
+                solver,
+                ..Default::default()
+            };
             let e = embed(&data, &params, dev)?;
             let eig = crate::lanczos::Eigenpairs { values: e.eigenvalues, vectors: Vec::new(), info: e.info };
             (t.elapsed().as_secs_f64(), None, eig, p.mushroom_n, eps)
@@ -272,7 +280,7 @@ pub fn peers_run(p: &PeerParams, task: PeerTask, dev: &mut dyn Device) -> Result
             let build = t0.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
             let lp = crate::lanczos::LanczosParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
-            let eig = crate::lanczos::lanczos(dev, &lp)?;
+            let eig = crate::block::eigensolve(dev, solver, &lp)?;
             (t.elapsed().as_secs_f64(), Some(build), eig, n, eps)
         }
     };
@@ -285,6 +293,9 @@ pub fn peers_run(p: &PeerParams, task: PeerTask, dev: &mut dyn Device) -> Result
         "seconds": seconds,
         "build_seconds": build_seconds,
         "matvecs": eig.info.matvecs,
+        "passes": eig.info.passes,
+        "block": eig.info.block,
+        "solver": eig.info.solver,
         "converged": eig.info.converged,
         "tol": p.tol,
         "eigenvalues": eig.values,

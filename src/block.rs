@@ -19,6 +19,7 @@
 //! Rank loss in a block (an invariant subspace, or multiplicity above b) is repaired by replacing the
 //! lost direction with a fresh random one orthogonal to the basis.
 
+use faer::reborrow::IntoConst;
 use faer::{Accum, Mat, Par};
 
 use crate::backend::Device;
@@ -96,11 +97,15 @@ fn orthonormalise(v: &Mat<f64>, cols: usize, w: &mut Mat<f64>, rng: &mut Rng) ->
     for c in 0..b {
         let norm0 = w.col(c).norm_l2();
         for _ in 0..2 {
+            // Classical Gram–Schmidt of column c against the block's earlier columns, as two
+            // matrix–vector products (twice: CGS2).
+            let (done, rest) = w.as_mut().split_at_col_mut(c);
+            let done = done.into_const();
+            let mut wc = rest.col_mut(0);
+            let coef = done.transpose() * wc.as_ref();
+            wc -= done * &coef;
             for d in 0..c {
-                let s = w.col(d).transpose() * w.col(c);
-                r[(d, c)] += s;
-                let wd = w.col(d).to_owned();
-                w.col_mut(c).iter_mut().zip(wd.iter()).for_each(|(x, y)| *x -= s * y);
+                r[(d, c)] += coef[d];
             }
         }
         let norm = w.col(c).norm_l2();

@@ -77,6 +77,13 @@ pub struct EmbedArgs {
     /// single-vector reference).
     #[arg(long, default_value = "block", value_parser = ["block", "lanczos"])]
     pub solver: String,
+    /// Kernel storage: auto (dense up to a 4 GiB matrix, N ≤ 32 768, else sparse), dense, or sparse
+    /// (k-nearest-neighbour kernel in CSR).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse"])]
+    pub storage: String,
+    /// Neighbours per point of the sparse kernel (itself included).
+    #[arg(long, default_value_t = 32)]
+    pub knn: usize,
     /// Seed (ε subsample, start vector).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -136,6 +143,9 @@ pub struct PeersRunArgs {
     /// gpu or cpu.
     #[arg(long)]
     pub backend: String,
+    /// Eigensolver: block (default) or lanczos (the single-vector reference).
+    #[arg(long, default_value = "block", value_parser = ["block", "lanczos"])]
+    pub solver: String,
 }
 
 /// Arguments of `netmatch bench embed`.

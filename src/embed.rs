@@ -9,13 +9,14 @@ use std::time::Instant;
 use ndarray::Array2;
 
 use crate::backend::Device;
-use crate::block::{Solver, eigensolve};
+use crate::block::{BlockParams, Solver, block_lanczos, default_block, eigensolve};
 use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
 use crate::dense::fix_sign;
 use crate::error::{Error, Result};
 use crate::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
 use crate::lanczos::{LanczosInfo, LanczosParams};
+use crate::sparse::{SparseParams, knn_kernel, normalise_csr};
 
 /// Parameters of an embedding.
 #[derive(Clone, Debug)]
@@ -34,6 +35,10 @@ pub struct EmbedParams {
     pub max_matvecs: Option<usize>,
     /// Eigensolver (block Lanczos by default; `Lanczos` is the single-vector reference).
     pub solver: Solver,
+    /// Kernel storage: dense N×N on the device, or the k-NN sparse kernel; `Auto` picks by N.
+    pub storage: Storage,
+    /// Parameters of the sparse kernel (used when the storage is sparse).
+    pub sparse: SparseParams,
     /// Seed for the ε subsample and the start vector.
     pub seed: u64,
     /// Print each stage (and each Lanczos restart) on stderr as it completes.
@@ -50,8 +55,52 @@ impl Default for EmbedParams {
             tol: 1e-5,
             max_matvecs: None,
             solver: Solver::Block,
+            storage: Storage::Auto,
+            sparse: SparseParams::default(),
             seed: 0,
             verbose: false,
+        }
+    }
+}
+
+/// Largest dense matrix [`Storage::Auto`] builds: 4 GiB of f32 (N ≤ 32 768). Above it the O(N²) memory
+/// and time of the dense path stop being a sensible default and the k-NN kernel takes over.
+pub const DENSE_LIMIT_BYTES: u64 = 4 << 30;
+
+/// The sparse path warns when a point's k-th neighbour still has a kernel value above this.
+pub const SPARSE_WARN_DROPPED: f64 = 1e-2;
+
+/// How the kernel matrix is stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// Dense when 4N² ≤ [`DENSE_LIMIT_BYTES`], else sparse.
+    #[default]
+    Auto,
+    /// The dense N×N f32 matrix on the device.
+    Dense,
+    /// The k-NN sparse kernel ([`crate::sparse`]), products on the CPU.
+    Sparse,
+}
+
+impl Storage {
+    /// The storage `Auto` resolves to at N.
+    pub fn resolve(self, n: usize) -> Storage {
+        match self {
+            Storage::Auto if 4 * (n as u64) * (n as u64) <= DENSE_LIMIT_BYTES => Storage::Dense,
+            Storage::Auto => Storage::Sparse,
+            s => s,
+        }
+    }
+}
+
+impl std::str::FromStr for Storage {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Storage::Auto),
+            "dense" => Ok(Storage::Dense),
+            "sparse" => Ok(Storage::Sparse),
+            _ => Err(Error::param("storage", format!("expected auto, dense or sparse, got `{s}`"))),
         }
     }
 }
@@ -73,8 +122,11 @@ pub struct Embedding {
     pub info: LanczosInfo,
     /// Seconds per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
-    /// `"gpu"` or `"cpu"`.
+    /// `"gpu"` or `"cpu"` (the device of the dense path; the sparse path's products run on the CPU).
     pub backend: &'static str,
+    /// Which storage ran and its size, e.g. `dense N×N f32 (1.60 GB)` or the sparse kernel's k, nnz and
+    /// largest dropped kernel value.
+    pub storage: String,
     /// Adapter description.
     pub adapter: String,
 }
@@ -106,12 +158,12 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     };
     let geom = local_geometry(data, &params.covariance)?;
     lap("covariance", &mut timings);
-    let eps = choose_epsilon(&geom, params.eps, params.seed)?;
+    let mut eps = choose_epsilon(&geom, params.eps, params.seed)?;
     lap("epsilon", &mut timings);
-    dev.build_kernel(&GeometryF32::from(&geom), Some(eps.eps))?;
-    lap("kernel", &mut timings);
-    let norm = normalise(dev, params.alpha)?;
-    lap("normalise", &mut timings);
+    let storage = params.storage.resolve(n);
+    if storage == Storage::Sparse && params.solver == Solver::Lanczos {
+        return Err(Error::param("solver", "the single-vector Lanczos needs dense storage; use the block solver"));
+    }
     let lp = LanczosParams {
         nev: params.k + 1,
         tol: params.tol,
@@ -120,8 +172,52 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         seed: params.seed,
         verbose,
     };
-    let eig = eigensolve(dev, params.solver, &lp)?;
-    lap("eigensolve", &mut timings);
+    let (norm, eig, storage) = if storage == Storage::Dense {
+        dev.build_kernel(&GeometryF32::from(&geom), Some(eps.eps))?;
+        lap("kernel", &mut timings);
+        let norm = normalise(dev, params.alpha)?;
+        lap("normalise", &mut timings);
+        let eig = eigensolve(dev, params.solver, &lp)?;
+        lap("eigensolve", &mut timings);
+        (norm, eig, format!("dense N×N f32 ({:.2} GB)", 4.0 * (n as f64).powi(2) / 1e9))
+    } else {
+        let given = (params.eps != EpsilonRule::Auto).then_some(eps.eps);
+        let (mut csr, st) = knn_kernel(&geom, given, &params.sparse)?;
+        if given.is_none() {
+            eps = EpsilonChoice { eps: st.eps, rule: "knn", slope: None, dimension: None, plateau: None };
+        }
+        lap("kernel", &mut timings);
+        let norm = normalise_csr(&mut csr, params.alpha)?;
+        lap("normalise", &mut timings);
+        let bp = BlockParams {
+            nev: lp.nev,
+            tol: lp.tol,
+            max_passes: lp.max_matvecs.map(|v| v.div_ceil(default_block(lp.nev))),
+            seed: lp.seed,
+            verbose,
+            ..Default::default()
+        };
+        let eig = block_lanczos(n, &mut |x, b| csr.matmat(x, b), &bp)?;
+        lap("eigensolve", &mut timings);
+        if st.max_dropped > SPARSE_WARN_DROPPED {
+            eprintln!(
+                "netmatch: warning: the sparse kernel drops values up to {:.1e} at the k-th neighbour (k = {}): \
+                 k does not cover the kernel's support at ε = {:.3e}; raise --knn or lower ε",
+                st.max_dropped, st.k, eps.eps
+            );
+        }
+        let what = format!(
+            "sparse k-NN CSR on the CPU (k = {}, nnz {}, {:.2} GB; largest kernel value at a k-th neighbour {:.1e})",
+            st.k,
+            st.nnz,
+            csr.bytes() as f64 / 1e9,
+            st.max_dropped
+        );
+        (norm, eig, what)
+    };
+    if verbose {
+        eprintln!("netmatch: storage: {storage}");
+    }
     let kk = eig.values.len();
     let mut coords = Array2::zeros((n, kk));
     for c in 0..kk {
@@ -141,6 +237,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         info: eig.info,
         timings,
         backend: dev.kind(),
+        storage,
         adapter: dev.adapter(),
     })
 }

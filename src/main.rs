@@ -29,8 +29,8 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
         Command::Bench(BenchCommand::PeersExport(a)) => run_peers(a, None),
         Command::Bench(BenchCommand::PeersRun(a)) => {
-            let (task, backend) = (a.task.clone(), a.backend.clone());
-            run_peers(a.common, Some((task, backend)))
+            let (task, backend, solver) = (a.task.clone(), a.backend.clone(), a.solver.clone());
+            run_peers(a.common, Some((task, backend, solver)))
         }
     };
     match result {
@@ -105,6 +105,8 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         tol: a.tol,
         max_matvecs: a.max_matvecs,
         solver: a.solver.parse()?,
+        storage: a.storage.parse()?,
+        sparse: netmatch::sparse::SparseParams { k: a.knn, candidates: 3 * a.knn },
         seed: a.seed,
         verbose: a.verbose,
         ..Default::default()
@@ -145,6 +147,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         "rank_histogram": hist,
         "backend": e.backend,
         "backend_note": note,
+        "storage": e.storage,
         "adapter": e.adapter,
         "converged": converged,
         "matvecs": e.info.matvecs,
@@ -195,7 +198,7 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_peers(a: cli::PeersArgs, run: Option<(String, String)>) -> Result<ExitCode> {
+fn run_peers(a: cli::PeersArgs, run: Option<(String, String, String)>) -> Result<ExitCode> {
     use netmatch::bench::{PeerParams, PeerTask, peers_export, peers_run};
     if a.mushroom_n < 50 || a.mushroom_m < 3 || a.sizes.iter().any(|&n| n < 50) || a.k == 0 || !(a.tol > 0.0) {
         return Err(Error::param("sizes", "need N ≥ 50, M ≥ 3, k ≥ 1 and tol > 0"));
@@ -211,7 +214,7 @@ fn run_peers(a: cli::PeersArgs, run: Option<(String, String)>) -> Result<ExitCod
     };
     let v = match run {
         None => peers_export(&p)?,
-        Some((task, backend)) => {
+        Some((task, backend, solver)) => {
             let task = if task == "mushroom" {
                 PeerTask::Mushroom
             } else {
@@ -222,7 +225,7 @@ fn run_peers(a: cli::PeersArgs, run: Option<(String, String)>) -> Result<ExitCod
                 return Err(Error::param("backend", "peers-run needs an explicit gpu or cpu"));
             }
             let (mut dev, _) = open_backend(choice)?;
-            peers_run(&p, task, dev.as_mut())?
+            peers_run(&p, task, solver.parse()?, dev.as_mut())?
         }
     };
     println!("{v}");

@@ -471,3 +471,51 @@ fn horse_frames_vary_smoothly_with_the_angle() {
     println!("‖Δx‖/δ: {coarse:.1} at δ = 2π/360, {fine:.1} at δ = 2π/23040 (ratio {:.2})", fine / coarse);
     assert!(fine / coarse < 3.5, "the frames are a staircase in θ: ratio {}", fine / coarse);
 }
+
+/// The sparse path with every point its own neighbourhood (k = N) stores the dense kernel, so its
+/// eigenpairs must match the float64 dense reference as tightly as the dense path does.
+#[test]
+fn sparse_kernel_with_all_neighbours_matches_f64_reference() {
+    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    let data = synthetic::bursts_2d(700, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let n = g.n;
+    let reference = reference::embed(&g, 0.01, 1.0, 8).unwrap();
+    let (mut csr, st) = knn_kernel(&g, Some(0.01), &SparseParams { k: n, candidates: n }).unwrap();
+    assert_eq!(st.nnz, n * n);
+    normalise_csr(&mut csr, 1.0).unwrap();
+    let e = block_lanczos(n, &mut |x, b| csr.matmat(x, b), &BlockParams { nev: 8, ..Default::default() }).unwrap();
+    assert!(e.info.converged);
+    assert_close("sparse (k = N) eigenvalues", &e.values, &reference.values, 0.0, 1e-5);
+    let d = netmatch::testing::subspace_distance(&reference.vectors, &e.vectors, n, 8);
+    assert!(d <= 1e-3, "subspace distance {d:.3e}");
+}
+
+/// The k-NN kernel against the dense float64 reference (N = 3000, ε a tenth of the auto choice so that
+/// 64 neighbours cover the kernel's support): it drops only the kernel's tail, so the leading diffusion
+/// eigenvalues agree to 1e-4 and the largest dropped kernel value it reports is small. With 16
+/// neighbours the reported dropped value and the error are both visibly larger, so the check can fail.
+/// (At the auto ε itself 256 neighbours are needed: dropped 6.6e-2, |Δλ| 1.4e-3.)
+#[test]
+fn sparse_knn_kernel_tracks_the_dense_spectrum() {
+    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    let data = synthetic::bursts_2d(3000, 24, 0.01, 1.0, 0.6, 7, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let eps = 0.1 * choose_epsilon(&g, EpsilonRule::Auto, 0).unwrap().eps;
+    let reference = reference::embed(&g, eps, 1.0, 6).unwrap();
+    let solve = |k: usize| {
+        let (mut csr, st) = knn_kernel(&g, Some(eps), &SparseParams { k, candidates: 3 * k }).unwrap();
+        normalise_csr(&mut csr, 1.0).unwrap();
+        let e =
+            block_lanczos(g.n, &mut |x, b| csr.matmat(x, b), &BlockParams { nev: 6, ..Default::default() }).unwrap();
+        assert!(e.info.converged);
+        let err = e.values.iter().zip(&reference.values).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        println!("k = {k}: nnz {}, largest dropped {:.2e}, max |Δλ| {err:.2e}", st.nnz, st.max_dropped);
+        (err, st.max_dropped)
+    };
+    let (err, dropped) = solve(64);
+    assert!(err <= 1e-4, "k = 64: eigenvalue error {err:.2e}");
+    assert!(dropped <= 1e-2, "k = 64: largest dropped kernel value {dropped:.2e}");
+    let (err16, dropped16) = solve(16);
+    assert!(err16 > 10.0 * err && dropped16 > 10.0 * dropped, "k = 16 should be visibly worse: {err16:.2e}");
+}
