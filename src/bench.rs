@@ -32,6 +32,9 @@ pub struct BenchParams {
     pub seed: u64,
     /// Skip the GPU path.
     pub cpu_only: bool,
+    /// (D, r) configurations: D observed dimensions of a random tanh layer of r inputs; (2, 2) is the
+    /// mushroom map.
+    pub configs: Vec<(usize, usize)>,
 }
 
 fn max_rel_err(values: &[f64], reference: &[f64]) -> f64 {
@@ -42,76 +45,87 @@ fn max_rel_err(values: &[f64], reference: &[f64]) -> f64 {
 pub fn bench_embed(p: &BenchParams) -> Result<Value> {
     let gpu = if p.cpu_only { None } else { Some(GpuContext::shared()?) };
     let mut rows = Vec::new();
-    for &n in &p.sizes {
-        eprintln!("[bench] N = {n}: generating mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m);
-        let data = synthetic::bursts_2d(n, p.m, 0.01, 1.0, 0.6, p.seed, synthetic::mushroom)?;
-        // One ε for both paths: the comparison is about the same matrix.
-        let geom = local_geometry(&data, &Default::default())?;
-        let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
-        let params = EmbedParams { k: p.k, eps: EpsilonRule::Fixed(eps), seed: p.seed, ..Default::default() };
-        let reference = if n <= p.reference_max_n {
-            eprintln!("[bench] N = {n}: float64 dense reference");
-            let t = std::time::Instant::now();
-            let r = reference::embed(&geom, eps, params.alpha, p.k + 1)?;
-            Some((r.values, t.elapsed().as_secs_f64()))
-        } else {
-            None
-        };
-        let mut paths = serde_json::Map::new();
-        let mut totals = Vec::new();
-        let mut devices: Vec<Box<dyn Device>> = Vec::new();
-        if let Some(ctx) = &gpu {
-            devices.push(Box::new(GpuDevice::new(ctx.clone())));
+    for &(dim, r) in &p.configs {
+        for &n in &p.sizes {
+            let data = if (dim, r) == (2, 2) {
+                eprintln!("[bench] N = {n}, (D, r) = (2, 2): mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m);
+                synthetic::bursts_2d(n, p.m, 0.01, 1.0, 0.6, p.seed, synthetic::mushroom)?
+            } else {
+                eprintln!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer (M = {}, σ = 0.01)", p.m);
+                synthetic::tanh_layer_bursts_r(n, p.m, dim, r, 0.01, p.seed)?
+            };
+            // One ε for both paths: the comparison is about the same matrix.
+            let geom = local_geometry(&data, &Default::default())?;
+            let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
+            let params = EmbedParams { k: p.k, eps: EpsilonRule::Fixed(eps), seed: p.seed, ..Default::default() };
+            let reference = if n <= p.reference_max_n {
+                eprintln!("[bench] N = {n}: float64 dense reference");
+                let t = std::time::Instant::now();
+                let r = reference::embed(&geom, eps, params.alpha, p.k + 1)?;
+                Some((r.values, t.elapsed().as_secs_f64()))
+            } else {
+                None
+            };
+            let mut paths = serde_json::Map::new();
+            let mut totals = Vec::new();
+            let mut devices: Vec<Box<dyn Device>> = Vec::new();
+            if let Some(ctx) = &gpu {
+                devices.push(Box::new(GpuDevice::new(ctx.clone())));
+            }
+            devices.push(Box::new(CpuDevice::new()));
+            for mut dev in devices {
+                eprintln!("[bench] N = {n}: {} path", dev.kind());
+                let e = embed(&data, &params, dev.as_mut())?;
+                let stages: serde_json::Map<String, Value> =
+                    e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
+                let total: f64 = e
+                    .timings
+                    .iter()
+                    .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                    .map(|(_, t)| t)
+                    .sum();
+                totals.push((dev.kind(), e.timings.clone()));
+                paths.insert(
+                    dev.kind().to_string(),
+                    json!({
+                        "adapter": e.adapter,
+                        "seconds": stages,
+                        "device_seconds": total,
+                        "matvecs": e.info.matvecs,
+                        "passes": e.info.passes,
+                        "solver": e.info.solver,
+                        "storage": e.storage,
+                        "restarts": e.info.restarts,
+                        "converged": e.info.converged,
+                        "eigenvalues": e.eigenvalues,
+                        "max_rel_eigenvalue_error": reference.as_ref().map(|(r, _)| max_rel_err(&e.eigenvalues, r)),
+                    }),
+                );
+            }
+            let ratio = if totals.len() == 2 {
+                let (g, c) = (&totals[0].1, &totals[1].1);
+                let per: serde_json::Map<String, Value> = g
+                    .iter()
+                    .zip(c)
+                    .filter(|((s, _), _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                    .map(|((s, tg), (_, tc))| (s.to_string(), json!(tc / tg)))
+                    .collect();
+                Some(Value::Object(per))
+            } else {
+                None
+            };
+            rows.push(json!({
+                "n": n,
+                "dim": dim,
+                "m": p.m,
+                "k": p.k,
+                "eps": eps,
+                "rank": geom.rank,
+                "paths": paths,
+                "cpu_over_gpu": ratio,
+                "reference_seconds": reference.as_ref().map(|r| r.1),
+            }));
         }
-        devices.push(Box::new(CpuDevice::new()));
-        for mut dev in devices {
-            eprintln!("[bench] N = {n}: {} path", dev.kind());
-            let e = embed(&data, &params, dev.as_mut())?;
-            let stages: serde_json::Map<String, Value> =
-                e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
-            let total: f64 = e
-                .timings
-                .iter()
-                .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
-                .map(|(_, t)| t)
-                .sum();
-            totals.push((dev.kind(), e.timings.clone()));
-            paths.insert(
-                dev.kind().to_string(),
-                json!({
-                    "adapter": e.adapter,
-                    "seconds": stages,
-                    "device_seconds": total,
-                    "matvecs": e.info.matvecs,
-                    "restarts": e.info.restarts,
-                    "converged": e.info.converged,
-                    "eigenvalues": e.eigenvalues,
-                    "max_rel_eigenvalue_error": reference.as_ref().map(|(r, _)| max_rel_err(&e.eigenvalues, r)),
-                }),
-            );
-        }
-        let ratio = if totals.len() == 2 {
-            let (g, c) = (&totals[0].1, &totals[1].1);
-            let per: serde_json::Map<String, Value> = g
-                .iter()
-                .zip(c)
-                .filter(|((s, _), _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
-                .map(|((s, tg), (_, tc))| (s.to_string(), json!(tc / tg)))
-                .collect();
-            Some(Value::Object(per))
-        } else {
-            None
-        };
-        rows.push(json!({
-            "n": n,
-            "m": p.m,
-            "k": p.k,
-            "eps": eps,
-            "rank": geom.rank,
-            "paths": paths,
-            "cpu_over_gpu": ratio,
-            "reference_seconds": reference.as_ref().map(|r| r.1),
-        }));
     }
     Ok(json!({ "benchmark": "embed", "rows": rows }))
 }

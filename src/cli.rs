@@ -152,7 +152,7 @@ pub struct PeersRunArgs {
 #[derive(Args, Debug)]
 pub struct BenchEmbedArgs {
     /// Comma-separated N values.
-    #[arg(long, default_value = "2000,5000,10000", value_delimiter = ',')]
+    #[arg(long, default_value = "2000,5000,10000,20000", value_delimiter = ',')]
     pub n: Vec<usize>,
     /// Burst size M.
     #[arg(long, default_value_t = 32)]
@@ -169,6 +169,10 @@ pub struct BenchEmbedArgs {
     /// Run the CPU path only.
     #[arg(long)]
     pub cpu_only: bool,
+    /// Comma-separated (D, r) configurations as DxR: D observed dimensions of a random tanh layer of r
+    /// inputs (2x2 is the mushroom map).
+    #[arg(long, default_value = "2x2,10x3,50x5", value_delimiter = ',')]
+    pub configs: Vec<String>,
     /// Write the JSON record here (always also printed to stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -188,6 +188,16 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
         reference_max_n: a.reference_max_n,
         seed: a.seed,
         cpu_only: a.cpu_only,
+        configs: a
+            .configs
+            .iter()
+            .map(|c| {
+                c.split_once('x')
+                    .and_then(|(d, r)| Some((d.parse().ok()?, r.parse().ok()?)))
+                    .filter(|&(d, r): &(usize, usize)| d >= r && r >= 1)
+                    .ok_or_else(|| Error::param("configs", format!("expected DxR with D ≥ R ≥ 1, got `{c}`")))
+            })
+            .collect::<Result<Vec<_>>>()?,
     };
     let v = netmatch::bench::bench_embed(&p)?;
     let text = serde_json::to_string_pretty(&v).map_err(|e| Error::Gpu(e.to_string()))?;

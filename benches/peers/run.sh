@@ -36,8 +36,10 @@ echo "peers: datafold, mushroom case" >&2
 "$VENVS/venv-datafold/bin/python" benches/peers/datafold_mushroom.py "$DIR/mushroom.npz" > "$DIR/datafold_mushroom.json"
 for n in ${SIZES//,/ }; do
   for b in $BACKENDS; do
-    echo "peers: netmatch $b path, S at N = $n" >&2
-    "$NM" bench peers-run "${common[@]}" --task "$n" --backend "$b" > "$DIR/netmatch_matrix_${n}_$b.json"
+    for s in block lanczos; do
+      echo "peers: netmatch $b path, $s solver, S at N = $n" >&2
+      "$NM" bench peers-run "${common[@]}" --task "$n" --backend "$b" --solver "$s" > "$DIR/netmatch_matrix_${n}_${b}_$s.json"
+    done
   done
   echo "peers: scipy eigsh, S at N = $n" >&2
   "$VENVS/venv-scipy/bin/python" benches/peers/eigsh.py "$DIR/S_$n.npy" 11 1e-5 > "$DIR/eigsh_$n.json"

@@ -78,33 +78,48 @@ pub fn circle(n: usize, dim: usize, seed: u64) -> Result<Observations> {
     Observations::new(obs, LocalSource::Jacobians(jac), 1.0, Some(inputs))
 }
 
-/// A random smooth network-like map R² → R^D (one tanh layer after a random affine map), seeded; used
-/// by the benchmarks for the (D, r) configurations.
+/// A random smooth network-like map R² → R^D (one tanh layer after a random affine map), seeded; inputs
+/// on [0,1]×[0,0.6]. [`tanh_layer_bursts_r`] with r = 2.
 pub fn tanh_layer_bursts(n: usize, m: usize, dim: usize, sigma: f64, seed: u64) -> Result<Observations> {
+    tanh_layer_bursts_r(n, m, dim, 2, sigma, seed)
+}
+
+/// A random smooth network-like map R^r → R^D (one tanh layer after a random affine map), seeded: the
+/// benchmarks' (D, r) configurations. Inputs are uniform on [0,1]^r (the second axis scaled by 0.6, so
+/// that no two eigenvalues coincide by symmetry).
+pub fn tanh_layer_bursts_r(n: usize, m: usize, dim: usize, r: usize, sigma: f64, seed: u64) -> Result<Observations> {
+    if r == 0 || dim == 0 {
+        return Err(crate::error::Error::param("dim", "need D ≥ 1 and r ≥ 1"));
+    }
     let mut rng = Rng::new(seed ^ 0x5eed);
-    let w: Vec<[f64; 2]> = (0..dim).map(|_| [rng.normal(), rng.normal()]).collect();
+    let w: Vec<Vec<f64>> = (0..dim).map(|_| (0..r).map(|_| rng.normal()).collect()).collect();
     let bias: Vec<f64> = (0..dim).map(|_| 0.5 * rng.normal()).collect();
-    let f = |x: [f64; 2], out: &mut [f64]| {
+    let f = |x: &[f64], out: &mut [f64]| {
         for c in 0..dim {
-            out[c] = (w[c][0] * x[0] + w[c][1] * x[1] + bias[c]).tanh();
+            out[c] = (w[c].iter().zip(x).map(|(a, b)| a * b).sum::<f64>() + bias[c]).tanh();
         }
     };
-    let mut inputs = Array2::zeros((n, 2));
+    let mut inputs = Array2::zeros((n, r));
     let mut obs = Array2::zeros((n, dim));
     let mut bursts = Array3::zeros((n, m, dim));
     let mut buf = vec![0.0; dim];
+    let mut xp = vec![0.0; r];
     for i in 0..n {
-        let x = [rng.uniform(), rng.uniform() * 0.6];
-        inputs[[i, 0]] = x[0];
-        inputs[[i, 1]] = x[1];
-        f(x, &mut buf);
+        let x: Vec<f64> = (0..r).map(|a| rng.uniform() * if a == 1 { 0.6 } else { 1.0 }).collect();
+        for (a, &v) in x.iter().enumerate() {
+            inputs[[i, a]] = v;
+        }
+        f(&x, &mut buf);
         for c in 0..dim {
             obs[[i, c]] = buf[c];
         }
-        for a in 0..m {
-            f([x[0] + sigma * rng.normal(), x[1] + sigma * rng.normal()], &mut buf);
+        for s in 0..m {
+            for (q, &v) in xp.iter_mut().zip(&x) {
+                *q = v + sigma * rng.normal();
+            }
+            f(&xp, &mut buf);
             for c in 0..dim {
-                bursts[[i, a, c]] = buf[c];
+                bursts[[i, s, c]] = buf[c];
             }
         }
     }
