@@ -51,6 +51,10 @@ pub trait Device {
     /// Y = A X for a column-major N×b block X, reading the stored matrix once for all b vectors (the
     /// block eigensolver's operator); Y is column-major N×b.
     fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
+    /// Stores the sparse kernel (CSR) for [`Device::csr_matmat`]; independent of the dense matrix.
+    fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()>;
+    /// Y = S X with the stored sparse kernel, X and Y column-major N×b.
+    fn csr_matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
     /// In place A_ij ← w_i A_ij w_j.
     fn normalise(&mut self, w: &[f32]) -> Result<()>;
     /// Allocates a basis of m+1 columns and sets column 0 to `start / ‖start‖`.

@@ -78,7 +78,7 @@ pub enum Storage {
     Auto,
     /// The dense N×N f32 matrix on the device.
     Dense,
-    /// The k-NN sparse kernel ([`crate::sparse`]), products on the CPU.
+    /// The k-NN sparse kernel ([`crate::sparse`]): built on the host, its CSR products on the device.
     Sparse,
 }
 
@@ -122,7 +122,7 @@ pub struct Embedding {
     pub info: LanczosInfo,
     /// Seconds per stage, in order.
     pub timings: Vec<(&'static str, f64)>,
-    /// `"gpu"` or `"cpu"` (the device of the dense path; the sparse path's products run on the CPU).
+    /// `"gpu"` or `"cpu"`.
     pub backend: &'static str,
     /// Which storage ran and its size, e.g. `dense N×N f32 (1.60 GB)` or the sparse kernel's k, nnz and
     /// largest dropped kernel value.
@@ -197,7 +197,8 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
             verbose,
             ..Default::default()
         };
-        let eig = block_lanczos(n, &mut |x, b| csr.matmat(x, b), &bp)?;
+        dev.load_csr(&csr)?;
+        let eig = block_lanczos(n, &mut |x, b| dev.csr_matmat(x, b), &bp)?;
         lap("eigensolve", &mut timings);
         if st.max_dropped > SPARSE_WARN_DROPPED {
             eprintln!(
@@ -207,7 +208,8 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
             );
         }
         let what = format!(
-            "sparse k-NN CSR on the CPU (k = {}, nnz {}, {:.2} GB; largest kernel value at a k-th neighbour {:.1e})",
+            "sparse k-NN CSR on the {} (k = {}, nnz {}, {:.2} GB; largest kernel value at a k-th neighbour {:.1e})",
+            dev.kind(),
             st.k,
             st.nnz,
             csr.bytes() as f64 / 1e9,

@@ -73,44 +73,15 @@ impl Csr {
         (4 * (self.indptr.len() + self.indices.len() + self.values.len())) as u64
     }
 
-    /// Y = A X for a column-major N×b block X (Y column-major N×b), accumulated in f64 per row.
+    /// Y = A X for a column-major N×b block X (Y column-major N×b); see
+    /// [`crate::cpu::csr_matmat::csr_matmat`].
     pub fn matmat(&self, x: &[f32], b: usize) -> Result<Vec<f32>> {
         let n = self.n;
         if b == 0 || x.len() != n * b {
             return Err(Error::Shape(format!("csr matmat: block of {} values for N = {n}, b = {b}", x.len())));
         }
-        // Interleave so that one stored entry multiplies one contiguous run of X.
-        let mut xi = vec![0.0f32; n * b];
-        for c in 0..b {
-            for j in 0..n {
-                xi[j * b + c] = x[c * n + j];
-            }
-        }
-        let mut yi = vec![0.0f32; n * b];
-        yi.par_chunks_mut(b).enumerate().for_each(|(i, out)| {
-            let (lo, hi) = (self.indptr[i] as usize, self.indptr[i + 1] as usize);
-            let mut acc = [0.0f64; 64];
-            for c0 in (0..b).step_by(64) {
-                let w = (b - c0).min(64);
-                acc[..w].iter_mut().for_each(|a| *a = 0.0);
-                for p in lo..hi {
-                    let v = f64::from(self.values[p]);
-                    let row = &xi[self.indices[p] as usize * b + c0..][..w];
-                    for (a, &xv) in acc[..w].iter_mut().zip(row) {
-                        *a += v * f64::from(xv);
-                    }
-                }
-                for (o, a) in out[c0..c0 + w].iter_mut().zip(&acc[..w]) {
-                    *o = *a as f32;
-                }
-            }
-        });
         let mut y = vec![0.0f32; n * b];
-        for c in 0..b {
-            for i in 0..n {
-                y[c * n + i] = yi[i * b + c];
-            }
-        }
+        crate::cpu::csr_matmat::csr_matmat(self, x, b, &mut y);
         Ok(y)
     }
 

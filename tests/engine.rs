@@ -40,13 +40,14 @@ fn every_shader_validates_with_naga() {
 #[test]
 fn uniform_layouts_match_wgsl() {
     use netmatch::gpu::{
-        kernel::KernelParams, lanczos::StepParams, matmat::MatmatParams, matvec::MatvecParams,
+        csr_matmat::CsrParams, kernel::KernelParams, lanczos::StepParams, matmat::MatmatParams, matvec::MatvecParams,
         normalise::NormaliseParams, render::RenderParams,
     };
     let rust: &[(&str, usize, &[usize])] = &[
         ("kernel", std::mem::size_of::<KernelParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matvec", std::mem::size_of::<MatvecParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matmat", std::mem::size_of::<MatmatParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("csr_matmat", std::mem::size_of::<CsrParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("normalise", std::mem::size_of::<NormaliseParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("lanczos_project", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("lanczos_orthogonalise", std::mem::size_of::<StepParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),

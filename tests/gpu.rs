@@ -198,6 +198,45 @@ fn block_lanczos_vs_reference(ctx: &Arc<GpuContext>) {
     check_eigs(ctx, &g, 0.02, 5, 1e-5, true, Solver::Block);
 }
 
+/// The sparse product: GPU vs CPU twin vs float64 on a k-NN kernel (k = 16 of 500) for 5 and 19
+/// vectors; then the whole sparse solve on the GPU with k = N (the dense kernel in CSR) against the
+/// float64 dense reference.
+fn csr_matmat_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
+    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    let g = geometry(500, 8);
+    let n = g.n;
+    let (csr, st) = knn_kernel(&g, Some(0.05), &SparseParams { k: 16, candidates: 48 }).unwrap();
+    assert!(st.nnz >= 16 * n);
+    let mut gpu = GpuDevice::new(ctx.clone());
+    let mut cpu = CpuDevice::new();
+    gpu.load_csr(&csr).unwrap();
+    cpu.load_csr(&csr).unwrap();
+    let mut rng = Rng::new(31);
+    for b in [5usize, 19] {
+        let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
+        let mut want = vec![0.0f64; n * b];
+        for c in 0..b {
+            for i in 0..n {
+                let (lo, hi) = (csr.indptr[i] as usize, csr.indptr[i + 1] as usize);
+                want[c * n + i] =
+                    (lo..hi).map(|p| f64::from(csr.values[p]) * f64::from(x[c * n + csr.indices[p] as usize])).sum();
+            }
+        }
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let tol = f32_tol(64, 4.0) * scale;
+        assert_close(&format!("csr gpu vs f64, b = {b}"), &to64(&gpu.csr_matmat(&x, b).unwrap()), &want, tol, 0.0);
+        assert_close(&format!("csr cpu vs f64, b = {b}"), &to64(&cpu.csr_matmat(&x, b).unwrap()), &want, tol, 0.0);
+    }
+    let reference = reference::embed(&g, 0.05, 1.0, 6).unwrap();
+    let (mut full, _) = knn_kernel(&g, Some(0.05), &SparseParams { k: n, candidates: n }).unwrap();
+    normalise_csr(&mut full, 1.0).unwrap();
+    gpu.load_csr(&full).unwrap();
+    let p = netmatch::block::BlockParams { nev: 6, ..Default::default() };
+    let e = netmatch::block::block_lanczos(n, &mut |x, b| gpu.csr_matmat(x, b), &p).unwrap();
+    assert!(e.info.converged);
+    assert_close("sparse (k = N) GPU eigenvalues vs f64", &e.values, &reference.values, 0.0, 1e-5);
+}
+
 /// The block product: GPU vs CPU twin vs float64 on a 3-way row split, for a block narrower than the
 /// shader's 16 lanes (zero padding) and one wider (two passes).
 fn matmat_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
@@ -339,6 +378,7 @@ fn main() {
         ("lanczos_vs_reference_n2000", lanczos_vs_reference_n2000),
         ("lanczos_degenerate_circle", lanczos_degenerate_circle),
         ("matmat_gpu_vs_cpu", matmat_gpu_vs_cpu),
+        ("csr_matmat_gpu_vs_cpu", csr_matmat_gpu_vs_cpu),
         ("block_lanczos_vs_reference", block_lanczos_vs_reference),
         ("one_readback_per_restart_cycle", one_readback_per_restart_cycle),
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),

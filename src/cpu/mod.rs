@@ -2,6 +2,7 @@
 //! implements [`Device`] with the same f32 storage as the GPU so that the two paths run the same
 //! algorithm and compare as baselines; each stage function here is named after its WGSL kernel.
 
+pub mod csr_matmat;
 pub mod kernel;
 pub mod lanczos;
 pub mod matmat;
@@ -23,6 +24,7 @@ pub struct CpuDevice {
     basis: Vec<f32>,
     spare: Vec<f32>,
     coef: Vec<f32>,
+    csr: Option<crate::sparse::Csr>,
 }
 
 impl CpuDevice {
@@ -84,6 +86,16 @@ impl Device for CpuDevice {
         let mut y = vec![0.0; self.n * b];
         matmat::matmat(&self.matrix, self.n, x, b, &mut y);
         Ok(y)
+    }
+    fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()> {
+        self.csr = Some(csr.clone());
+        Ok(())
+    }
+    fn csr_matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
+        match &self.csr {
+            Some(c) => c.matmat(x, b),
+            None => Err(Error::Shape("csr_matmat before load_csr".into())),
+        }
     }
     fn normalise(&mut self, w: &[f32]) -> Result<()> {
         self.check_vec(w, "normalise")?;

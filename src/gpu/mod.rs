@@ -6,6 +6,7 @@
 
 pub mod buffers;
 pub mod context;
+pub mod csr_matmat;
 pub mod kernel;
 pub mod lanczos;
 pub mod matmat;
@@ -34,6 +35,16 @@ struct Block {
     row0: usize,
     rows: usize,
     buf: GpuBuffer<f32>,
+}
+
+/// The sparse kernel on the device and the interleaved N×16 blocks of its product.
+struct GpuCsr {
+    n: usize,
+    x: GpuBuffer<f32>,
+    y: GpuBuffer<f32>,
+    bind_group: wgpu::BindGroup,
+    // Held for the bind group's lifetime.
+    _arrays: (GpuBuffer<u32>, GpuBuffer<u32>, GpuBuffer<f32>),
 }
 
 struct Krylov {
@@ -67,6 +78,7 @@ pub struct GpuDevice {
     mm_in: Option<GpuBuffer<f32>>,
     mm_out: Option<GpuBuffer<f32>>,
     bg_matmat: Vec<wgpu::BindGroup>,
+    csr: Option<GpuCsr>,
     bg_normalise: Vec<wgpu::BindGroup>,
     krylov: Option<Krylov>,
 }
@@ -88,6 +100,7 @@ impl GpuDevice {
             mm_in: None,
             mm_out: None,
             bg_matmat: Vec::new(),
+            csr: None,
             bg_normalise: Vec::new(),
             krylov: None,
         }
@@ -322,6 +335,69 @@ impl Device for GpuDevice {
             for c in 0..w {
                 for j in 0..n {
                     y[(c0 + c) * n + j] = yi[j * W + c];
+                }
+            }
+        }
+        Ok(y)
+    }
+
+    fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()> {
+        let ctx = self.ctx.clone();
+        self.csr = None;
+        let n = csr.n;
+        let what = |e: Error| match e {
+            Error::Gpu(m) => Error::Gpu(format!("sparse kernel (N = {n}, nnz {}): {m}", csr.nnz())),
+            other => other,
+        };
+        let indptr = GpuBuffer::from_slice(&ctx, "csr indptr", &csr.indptr).map_err(what)?;
+        let indices = GpuBuffer::from_slice(&ctx, "csr indices", &csr.indices).map_err(what)?;
+        let values = GpuBuffer::from_slice(&ctx, "csr values", &csr.values).map_err(what)?;
+        let x = GpuBuffer::<f32>::zeroed(&ctx, "csr x", n * matmat::WIDTH).map_err(what)?;
+        let y = GpuBuffer::<f32>::zeroed(&ctx, "csr y", n * matmat::WIDTH).map_err(what)?;
+        let bind_group = bind(
+            &ctx,
+            "csr_matmat",
+            &self.arena,
+            &[indptr.binding(), indices.binding(), values.binding(), x.binding(), y.binding()],
+        );
+        self.csr = Some(GpuCsr { n, x, y, bind_group, _arrays: (indptr, indices, values) });
+        ctx.check()
+    }
+
+    fn csr_matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
+        let ctx = self.ctx.clone();
+        let c = self.csr.as_ref().ok_or_else(|| Error::Shape("csr_matmat before load_csr".into()))?;
+        let n = c.n;
+        if b == 0 || x.len() != n * b {
+            return Err(Error::Shape(format!("csr_matmat: block of {} values for N = {n}, b = {b}", x.len())));
+        }
+        const W: usize = matmat::WIDTH;
+        let mut y = vec![0.0f32; n * b];
+        let mut xi = vec![0.0f32; n * W];
+        for c0 in (0..b).step_by(W) {
+            let w = (b - c0).min(W);
+            xi.iter_mut().for_each(|v| *v = 0.0);
+            for col in 0..w {
+                for (j, &v) in x[(c0 + col) * n..(c0 + col + 1) * n].iter().enumerate() {
+                    xi[j * W + col] = v;
+                }
+            }
+            c.x.write(&ctx, 0, &xi);
+            self.arena.clear();
+            let mut enc = self.encoder();
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("csr_matmat"),
+                    timestamp_writes: None,
+                });
+                let p = csr_matmat::CsrParams { n: n as u32, _pad: [0; 7] };
+                csr_matmat::encode(&ctx, &mut pass, &mut self.arena, &c.bind_group, p)?;
+            }
+            self.arena.upload(&ctx);
+            let yi: Vec<f32> = self.reader.finish(&ctx, enc, &c.y.buffer, 0, n * W)?;
+            for col in 0..w {
+                for j in 0..n {
+                    y[(c0 + col) * n + j] = yi[j * W + col];
                 }
             }
         }
