@@ -71,6 +71,28 @@ pub trait Device {
     fn krylov_vectors(&mut self, y: &[f32], k: usize) -> Result<Vec<f32>>;
 }
 
+/// The block products' layout change: columns `c0..c0+w` of the column-major n×b block `x`, written
+/// interleaved into `out` (n rows of `width` lanes: row j holds entry j of each vector, the lanes past
+/// `w` zero), so that one matrix entry multiplies one contiguous run of lanes.
+pub fn interleave(x: &[f32], n: usize, c0: usize, w: usize, width: usize, out: &mut [f32]) {
+    out[..n * width].iter_mut().for_each(|v| *v = 0.0);
+    for c in 0..w {
+        for (j, &v) in x[(c0 + c) * n..(c0 + c + 1) * n].iter().enumerate() {
+            out[j * width + c] = v;
+        }
+    }
+}
+
+/// The inverse of [`interleave`]: lanes `0..w` of the n×`width` interleaved `yi` into columns
+/// `c0..c0+w` of the column-major n×b block `y`.
+pub fn deinterleave(yi: &[f32], n: usize, width: usize, c0: usize, w: usize, y: &mut [f32]) {
+    for c in 0..w {
+        for (j, out) in y[(c0 + c) * n..(c0 + c + 1) * n].iter_mut().enumerate() {
+            *out = yi[j * width + c];
+        }
+    }
+}
+
 /// Opens a device for `choice`. `Auto` falls back to the CPU when no adapter is found and says why in
 /// the returned note.
 pub fn open(choice: BackendChoice) -> Result<(Box<dyn Device>, Option<String>)> {

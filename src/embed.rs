@@ -9,7 +9,7 @@ use std::time::Instant;
 use ndarray::Array2;
 
 use crate::backend::Device;
-use crate::block::{BlockParams, Solver, block_lanczos, default_block, eigensolve};
+use crate::block::{BlockParams, Solver, block_lanczos, eigensolve};
 use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
 use crate::dense::fix_sign;
@@ -189,14 +189,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         lap("kernel", &mut timings);
         let norm = normalise_csr(&mut csr, params.alpha)?;
         lap("normalise", &mut timings);
-        let bp = BlockParams {
-            nev: lp.nev,
-            tol: lp.tol,
-            max_passes: lp.max_matvecs.map(|v| v.div_ceil(default_block(lp.nev))),
-            seed: lp.seed,
-            verbose,
-            ..Default::default()
-        };
+        let bp = BlockParams::from_lanczos(&lp);
         dev.load_csr(&csr)?;
         let eig = block_lanczos(n, &mut |x, b| dev.csr_matmat(x, b), &bp)?;
         lap("eigensolve", &mut timings);

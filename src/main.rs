@@ -106,7 +106,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         max_matvecs: a.max_matvecs,
         solver: a.solver.parse()?,
         storage: a.storage.parse()?,
-        sparse: netmatch::sparse::SparseParams { k: a.knn, candidates: 3 * a.knn },
+        sparse: netmatch::sparse::SparseParams::with_k(a.knn),
         seed: a.seed,
         verbose: a.verbose,
         ..Default::default()

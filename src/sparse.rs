@@ -29,9 +29,16 @@ pub struct SparseParams {
     pub candidates: usize,
 }
 
+impl SparseParams {
+    /// k neighbours from 3k candidates.
+    pub fn with_k(k: usize) -> Self {
+        SparseParams { k, candidates: 3 * k }
+    }
+}
+
 impl Default for SparseParams {
     fn default() -> Self {
-        SparseParams { k: 32, candidates: 96 }
+        SparseParams::with_k(32)
     }
 }
 

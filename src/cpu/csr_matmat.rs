@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use crate::backend::{deinterleave, interleave};
 use crate::sparse::Csr;
 
 /// Y = S X: `x` column-major N×b, `y` column-major N×b.
@@ -11,11 +12,7 @@ pub fn csr_matmat(s: &Csr, x: &[f32], b: usize, y: &mut [f32]) {
     let n = s.n;
     assert!(b > 0 && x.len() == n * b && y.len() == n * b, "csr_matmat: shapes do not match");
     let mut xi = vec![0.0f32; n * b];
-    for c in 0..b {
-        for j in 0..n {
-            xi[j * b + c] = x[c * n + j];
-        }
-    }
+    interleave(x, n, 0, b, b, &mut xi);
     let mut yi = vec![0.0f32; n * b];
     yi.par_chunks_mut(b).enumerate().for_each(|(i, out)| {
         let (lo, hi) = (s.indptr[i] as usize, s.indptr[i + 1] as usize);
@@ -35,9 +32,5 @@ pub fn csr_matmat(s: &Csr, x: &[f32], b: usize, y: &mut [f32]) {
             }
         }
     });
-    for c in 0..b {
-        for i in 0..n {
-            y[c * n + i] = yi[i * b + c];
-        }
-    }
+    deinterleave(&yi, n, b, 0, b, y);
 }

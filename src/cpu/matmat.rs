@@ -9,6 +9,8 @@
 
 use rayon::prelude::*;
 
+use crate::backend::{deinterleave, interleave};
+
 /// Columns per f32 partial sum (see the module doc).
 const STRIP: usize = 256;
 /// Rows per rayon task.
@@ -30,11 +32,7 @@ pub fn matmat(a: &[f32], n: usize, x: &[f32], b: usize, y: &mut [f32]) {
     }
     let bp = b.div_ceil(8) * 8;
     let mut xi = vec![0.0f32; n * bp];
-    for c in 0..b {
-        for j in 0..n {
-            xi[j * bp + c] = x[c * n + j];
-        }
-    }
+    interleave(x, n, 0, b, bp, &mut xi);
     let mut yi = vec![0.0f32; rows * bp];
     let simd = simd_available();
     // Rows multiplied together: each X row loaded is used for this many matrix rows.
@@ -62,11 +60,7 @@ pub fn matmat(a: &[f32], n: usize, x: &[f32], b: usize, y: &mut [f32]) {
             r += take;
         }
     });
-    for c in 0..b {
-        for i in 0..rows {
-            y[c * rows + i] = yi[i * bp + c];
-        }
-    }
+    deinterleave(&yi, rows, bp, 0, b, y);
 }
 
 fn simd_available() -> bool {

@@ -24,7 +24,7 @@ pub use context::{AdapterSummary, GpuContext, list_adapters};
 use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
-use crate::backend::Device;
+use crate::backend::{Device, deinterleave, interleave};
 use crate::error::{Error, Result};
 use crate::kernel::GeometryF32;
 
@@ -152,6 +152,39 @@ pub fn block_rows(n: usize, limit: u64, cap: Option<usize>) -> Result<usize> {
         });
     }
     Ok(by_limit.min(65535).min(cap.unwrap_or(usize::MAX)).min(n).max(1))
+}
+
+/// Y = S X for the two block products (`matmat`, `csr_matmat`), [`matmat::WIDTH`] vectors per pass:
+/// interleave them into `xbuf`, let `record` encode the pass, read `ybuf` back (one submit and one
+/// read-back per pass), de-interleave. `x` is (column-major X, n, b).
+fn blocked_passes(
+    ctx: &GpuContext,
+    arena: &mut ParamArena,
+    reader: &mut Reader,
+    (x, n, b): (&[f32], usize, usize),
+    (xbuf, ybuf): (&GpuBuffer<f32>, &GpuBuffer<f32>),
+    label: &str,
+    mut record: impl FnMut(&mut wgpu::ComputePass<'_>, &mut ParamArena) -> Result<()>,
+) -> Result<Vec<f32>> {
+    const W: usize = matmat::WIDTH;
+    let mut y = vec![0.0f32; n * b];
+    let mut xi = vec![0.0f32; n * W];
+    for c0 in (0..b).step_by(W) {
+        let w = (b - c0).min(W);
+        interleave(x, n, c0, w, W, &mut xi);
+        xbuf.write(ctx, 0, &xi);
+        arena.clear();
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(label), timestamp_writes: None });
+            record(&mut pass, arena)?;
+        }
+        arena.upload(ctx);
+        let yi: Vec<f32> = reader.finish(ctx, enc, &ybuf.buffer, 0, n * W)?;
+        deinterleave(&yi, n, W, c0, w, &mut y);
+    }
+    Ok(y)
 }
 
 impl Device for GpuDevice {
@@ -298,47 +331,19 @@ impl Device for GpuDevice {
     fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
         let ctx = self.ctx.clone();
         let n = self.n;
-        let (min, mout) = match (&self.mm_in, &self.mm_out) {
+        let (xbuf, ybuf) = match (&self.mm_in, &self.mm_out) {
             (Some(a), Some(o)) if b > 0 && x.len() == n * b => (a, o),
             _ => return Err(Error::Shape(format!("matmat: block of {} values for N = {n}, b = {b}", x.len()))),
         };
-        const W: usize = matmat::WIDTH;
-        let mut y = vec![0.0f32; n * b];
-        let mut xi = vec![0.0f32; n * W];
-        for c0 in (0..b).step_by(W) {
-            let w = (b - c0).min(W);
-            // Interleave (zero-padded to 16 vectors); one submit and one read-back per 16 vectors.
-            xi.iter_mut().for_each(|v| *v = 0.0);
-            for c in 0..w {
-                for (j, &v) in x[(c0 + c) * n..(c0 + c + 1) * n].iter().enumerate() {
-                    xi[j * W + c] = v;
-                }
+        let (blocks, bgs) = (&self.blocks, &self.bg_matmat);
+        blocked_passes(&ctx, &mut self.arena, &mut self.reader, (x, n, b), (xbuf, ybuf), "matmat", |pass, arena| {
+            for (blk, bg) in blocks.iter().zip(bgs) {
+                let p =
+                    matmat::MatmatParams { n: n as u32, rows: blk.rows as u32, row0: blk.row0 as u32, _pad: [0; 5] };
+                matmat::encode(&ctx, pass, arena, bg, p)?;
             }
-            min.write(&ctx, 0, &xi);
-            self.arena.clear();
-            let mut enc = self.encoder();
-            {
-                let mut pass = enc
-                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matmat"), timestamp_writes: None });
-                for (blk, bg) in self.blocks.iter().zip(&self.bg_matmat) {
-                    let p = matmat::MatmatParams {
-                        n: n as u32,
-                        rows: blk.rows as u32,
-                        row0: blk.row0 as u32,
-                        _pad: [0; 5],
-                    };
-                    matmat::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
-                }
-            }
-            self.arena.upload(&ctx);
-            let yi: Vec<f32> = self.reader.finish(&ctx, enc, &mout.buffer, 0, n * W)?;
-            for c in 0..w {
-                for j in 0..n {
-                    y[(c0 + c) * n + j] = yi[j * W + c];
-                }
-            }
-        }
-        Ok(y)
+            Ok(())
+        })
     }
 
     fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()> {
@@ -371,37 +376,10 @@ impl Device for GpuDevice {
         if b == 0 || x.len() != n * b {
             return Err(Error::Shape(format!("csr_matmat: block of {} values for N = {n}, b = {b}", x.len())));
         }
-        const W: usize = matmat::WIDTH;
-        let mut y = vec![0.0f32; n * b];
-        let mut xi = vec![0.0f32; n * W];
-        for c0 in (0..b).step_by(W) {
-            let w = (b - c0).min(W);
-            xi.iter_mut().for_each(|v| *v = 0.0);
-            for col in 0..w {
-                for (j, &v) in x[(c0 + col) * n..(c0 + col + 1) * n].iter().enumerate() {
-                    xi[j * W + col] = v;
-                }
-            }
-            c.x.write(&ctx, 0, &xi);
-            self.arena.clear();
-            let mut enc = self.encoder();
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("csr_matmat"),
-                    timestamp_writes: None,
-                });
-                let p = csr_matmat::CsrParams { n: n as u32, _pad: [0; 7] };
-                csr_matmat::encode(&ctx, &mut pass, &mut self.arena, &c.bind_group, p)?;
-            }
-            self.arena.upload(&ctx);
-            let yi: Vec<f32> = self.reader.finish(&ctx, enc, &c.y.buffer, 0, n * W)?;
-            for col in 0..w {
-                for j in 0..n {
-                    y[(c0 + col) * n + j] = yi[j * W + col];
-                }
-            }
-        }
-        Ok(y)
+        blocked_passes(&ctx, &mut self.arena, &mut self.reader, (x, n, b), (&c.x, &c.y), "csr_matmat", |pass, arena| {
+            let p = csr_matmat::CsrParams { n: n as u32, _pad: [0; 7] };
+            csr_matmat::encode(&ctx, pass, arena, &c.bind_group, p)
+        })
     }
 
     fn normalise(&mut self, w: &[f32]) -> Result<()> {
