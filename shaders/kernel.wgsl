@@ -1,6 +1,8 @@
 // kernel: one row block of the all-pairs Mahalanobis matrix.
 //   d2_ij = 0.5 * (|U_i^T d|^2 + w_i (|d|^2 - |V_i^T d|^2) + |U_j^T d|^2 + w_j (|d|^2 - |V_j^T d|^2)),  d = o_i - o_j
 //   out   = exp(-d2 * inv_eps)   (write_distance == 0)   or   d2   (write_distance == 1)
+// Storage: f32 bits, row stride N words (half == 0); or f16 (half == 1), two columns per word via
+// pack2x16float, row stride ceil(N/2) words, the pad half of an odd N zero.
 // U: pseudo-inverse factors, V: orthonormal tangent bases, w: normal weights (src/covariance.rs).
 // Tiled 16x16: each workgroup stages a chunk of TD observation coordinates, factor rows and tangent
 // rows for its 16 rows and 16 columns in workgroup memory, so every global value is read once per tile,
@@ -15,7 +17,7 @@ struct Params {
     rows: u32,
     write_distance: u32,
     inv_eps: f32,
-    _pad: u32,
+    half: u32,
 }
 
 const TILE: u32 = 16u;
@@ -28,7 +30,7 @@ const MAX_RANK: u32 = 8u;
 @group(0) @binding(2) var<storage, read> factors: array<f32>;
 @group(0) @binding(3) var<storage, read> tangents: array<f32>;
 @group(0) @binding(4) var<storage, read> normal_w: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<u32>;
 
 var<workgroup> obs_i: array<f32, 128>;          // TILE * TD
 var<workgroup> obs_j: array<f32, 128>;
@@ -108,7 +110,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         workgroupBarrier();
     }
 
-    if (local_row < p.rows && i < p.n && j < p.n) {
+    let valid = local_row < p.rows && i < p.n && j < p.n;
+    var v = 0.0;
+    if (valid) {
         var d2 = 0.0;
         var pa = 0.0;
         var pb = 0.0;
@@ -120,8 +124,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         // Rounding can make |d|^2 - |V^T d|^2 slightly negative: clamp, as the CPU twin does.
         d2 += max(dd - pa, 0.0) * normal_w[i] + max(dd - pb, 0.0) * normal_w[j];
         d2 = 0.5 * d2;
-        var v = d2;
+        v = d2;
         if (p.write_distance == 0u) { v = exp(-d2 * p.inv_eps); }
-        out[local_row * p.n + j] = v;
+    }
+    if (p.half == 0u) {
+        if (valid) { out[local_row * p.n + j] = bitcast<u32>(v); }
+    } else {
+        // Neighbouring columns meet in workgroup memory (fac_i is free after the last barrier above);
+        // even lanes pack their pair. Columns past N hold 0, which is the pad half of an odd N.
+        fac_i[lin] = v;
+        workgroupBarrier();
+        if (valid && lj % 2u == 0u) {
+            out[local_row * ((p.n + 1u) / 2u) + j / 2u] = pack2x16float(vec2<f32>(fac_i[lin], fac_i[lin + 1u]));
+        }
     }
 }

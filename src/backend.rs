@@ -34,6 +34,50 @@ impl std::str::FromStr for BackendChoice {
     }
 }
 
+/// How the dense kernel matrix is stored. Arithmetic is f32 either way; f16 halves the memory and the
+/// bytes each pass over the matrix reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// 4 bytes per entry; the stored matrix is normalised in place.
+    #[default]
+    F32,
+    /// 2 bytes per entry (IEEE binary16, two per 32-bit word on the GPU). The device stores the
+    /// *unnormalised* kernel K rounded to f16 and keeps the normalisation as a diagonal scale s, so that
+    /// the operator is diag(s)·K₁₆·diag(s): K ∈ (0, 1] keeps f16's relative precision, where the
+    /// normalised entries (about K/M for M neighbours) would fall into f16's subnormal range. The
+    /// degrees are computed from K₁₆ itself, so the rounded operator is still exactly a normalised
+    /// kernel (top eigenvalue 1).
+    F16,
+}
+
+impl Precision {
+    /// Bytes per stored entry.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 => 2,
+        }
+    }
+    /// `"f32"` or `"f16"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "f32" => Ok(Precision::F32),
+            "f16" => Ok(Precision::F16),
+            _ => Err(Error::param("precision", format!("expected f32 or f16, got `{s}`"))),
+        }
+    }
+}
+
 /// A place that stores the kernel matrix and runs the O(N²) stages.
 pub trait Device {
     /// `"gpu"` or `"cpu"`.
@@ -42,9 +86,40 @@ pub trait Device {
     fn adapter(&self) -> String;
     /// N of the current matrix (0 before [`Device::build_kernel`]).
     fn n(&self) -> usize;
-    /// Computes the N×N matrix: exp(−d²/ε) when `eps` is `Some`, the raw d² when `None` (diagnostics).
-    fn build_kernel(&mut self, geom: &GeometryF32, eps: Option<f64>) -> Result<()>;
-    /// Reads rows `row0..row0+rows` of the stored matrix (tests and exports; O(rows·N) transfer).
+    /// Computes the N×N matrix in f32: exp(−d²/ε) when `eps` is `Some`, the raw d² when `None`
+    /// (diagnostics).
+    fn build_kernel(&mut self, geom: &GeometryF32, eps: Option<f64>) -> Result<()> {
+        self.build_kernel_as(geom, eps, Precision::F32)
+    }
+    /// [`Device::build_kernel`] with a choice of storage. [`Precision::F16`] needs `eps` (it stores
+    /// kernel values in (0, 1], not distances).
+    fn build_kernel_as(&mut self, geom: &GeometryF32, eps: Option<f64>, precision: Precision) -> Result<()>;
+    /// The storage of the current matrix.
+    fn precision(&self) -> Precision;
+    /// Keeps only the geometry: the products recompute K = exp(−d²/ε) tile by tile, for N whose
+    /// matrix does not fit (one kernel build's arithmetic per pass, no N×N memory). `normalise` then
+    /// keeps a diagonal scale as for f16; `read_rows` and the single-vector Krylov calls are refused.
+    fn build_matrix_free(&mut self, geom: &GeometryF32, eps: f64) -> Result<()>;
+    /// Whether the current operator is matrix-free.
+    fn is_matrix_free(&self) -> bool;
+    /// Bytes this device can give a dense matrix, when it knows (host memory for the CPU and for
+    /// adapters that live in host memory; `None` for a discrete GPU, whose free memory wgpu does not
+    /// report).
+    fn memory_budget(&self) -> Option<u64> {
+        None
+    }
+    /// Whether recomputing the kernel on every pass (the matrix-free path) is a sensible default here:
+    /// a hardware GPU, whose arithmetic makes one kernel build per pass cheap. Not a software adapter
+    /// or the CPU, where a pass would cost a whole kernel build on a few cores.
+    fn recomputes_cheaply(&self) -> bool {
+        false
+    }
+    /// Largest single buffer (one block of matrix rows) the device accepts, in bytes.
+    fn max_block_bytes(&self) -> u64 {
+        u64::MAX
+    }
+    /// Reads rows `row0..row0+rows` of the stored matrix as f32, normalisation applied (tests and
+    /// exports; O(rows·N) transfer).
     fn read_rows(&mut self, row0: usize, rows: usize) -> Result<Vec<f32>>;
     /// y = A x with the stored matrix.
     fn matvec(&mut self, x: &[f32]) -> Result<Vec<f32>>;
@@ -55,9 +130,10 @@ pub trait Device {
     fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()>;
     /// Y = S X with the stored sparse kernel, X and Y column-major N×b.
     fn csr_matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
-    /// In place A_ij ← w_i A_ij w_j.
+    /// A_ij ← w_i A_ij w_j: in place for f32 storage, as a diagonal scale for f16 (see [`Precision`]).
     fn normalise(&mut self, w: &[f32]) -> Result<()>;
-    /// Allocates a basis of m+1 columns and sets column 0 to `start / ‖start‖`.
+    /// Allocates a basis of m+1 columns and sets column 0 to `start / ‖start‖`. The single-vector
+    /// Krylov protocol needs f32 storage (its device-side matvec has no diagonal scale).
     fn krylov_begin(&mut self, m: usize, start: &[f32]) -> Result<()>;
     /// Runs Lanczos steps j = from..to (CGS2, see module doc) and returns H ((m+1)×m, column-major).
     fn krylov_expand(&mut self, from: usize, to: usize) -> Result<Vec<f32>>;
@@ -91,6 +167,36 @@ pub fn deinterleave(yi: &[f32], n: usize, width: usize, c0: usize, w: usize, y: 
             *out = yi[j * width + c];
         }
     }
+}
+
+/// 70 % of the host's available memory (`MemAvailable` in /proc/meminfo), or `None` where that file
+/// does not exist: the share a dense matrix may take and leave room for the rest of the process.
+pub fn host_memory_budget() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024 / 10 * 7)
+}
+
+/// The error for a single-vector Krylov call on f16 or matrix-free storage.
+pub fn krylov_needs_f32() -> Error {
+    Error::param(
+        "solver",
+        "the single-vector Lanczos needs a stored f32 matrix; use the block solver or --storage dense --precision f32",
+    )
+}
+
+/// The error for reading rows of a matrix-free operator.
+pub fn no_rows_stored() -> Error {
+    Error::Shape("the matrix-free operator stores no rows to read".into())
+}
+
+/// Checks the arguments of [`Device::build_kernel_as`].
+pub fn check_precision(eps: Option<f64>, precision: Precision) -> Result<()> {
+    if precision == Precision::F16 && eps.is_none() {
+        return Err(Error::param("precision", "f16 storage holds kernel values; distances (no ε) need f32"));
+    }
+    Ok(())
 }
 
 /// Opens a device for `choice`. `Auto` falls back to the CPU when no adapter is found and says why in

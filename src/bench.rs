@@ -7,11 +7,12 @@
 
 use serde_json::{Value, json};
 
-use crate::backend::Device;
+use crate::backend::{Device, Precision};
 use crate::block::Solver;
 use crate::covariance::local_geometry;
 use crate::cpu::{CpuDevice, reference};
 use crate::data::synthetic;
+use crate::embed::Storage;
 use crate::embed::{EmbedParams, embed};
 use crate::error::Result;
 use crate::gpu::{GpuContext, GpuDevice};
@@ -35,6 +36,9 @@ pub struct BenchParams {
     /// (D, r) configurations: D observed dimensions of a random tanh layer of r inputs; (2, 2) is the
     /// mushroom map.
     pub configs: Vec<(usize, usize)>,
+    /// Dense kernel precisions, each run on both paths (JSON keys `gpu`/`cpu` for f32,
+    /// `gpu_f16`/`cpu_f16` for f16).
+    pub precisions: Vec<Precision>,
 }
 
 fn max_rel_err(values: &[f64], reference: &[f64]) -> f64 {
@@ -57,7 +61,13 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
             // One ε for both paths: the comparison is about the same matrix.
             let geom = local_geometry(&data, &Default::default())?;
             let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
-            let params = EmbedParams { k: p.k, eps: EpsilonRule::Fixed(eps), seed: p.seed, ..Default::default() };
+            let params = EmbedParams {
+                k: p.k,
+                eps: EpsilonRule::Fixed(eps),
+                seed: p.seed,
+                storage: Storage::Dense,
+                ..Default::default()
+            };
             let reference = if n <= p.reference_max_n {
                 eprintln!("[bench] N = {n}: float64 dense reference");
                 let t = std::time::Instant::now();
@@ -67,53 +77,57 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
                 None
             };
             let mut paths = serde_json::Map::new();
-            let mut totals = Vec::new();
-            let mut devices: Vec<Box<dyn Device>> = Vec::new();
-            if let Some(ctx) = &gpu {
-                devices.push(Box::new(GpuDevice::new(ctx.clone())));
+            let mut ratios = serde_json::Map::new();
+            for &precision in &p.precisions {
+                let suffix = if precision == Precision::F32 { "" } else { "_f16" };
+                let params = EmbedParams { precision: Some(precision), ..params.clone() };
+                let mut totals = Vec::new();
+                let mut devices: Vec<Box<dyn Device>> = Vec::new();
+                if let Some(ctx) = &gpu {
+                    devices.push(Box::new(GpuDevice::new(ctx.clone())));
+                }
+                devices.push(Box::new(CpuDevice::new()));
+                for mut dev in devices {
+                    eprintln!("[bench] N = {n}: {} path, {} storage", dev.kind(), precision.name());
+                    let e = embed(&data, &params, dev.as_mut())?;
+                    let stages: serde_json::Map<String, Value> =
+                        e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
+                    let total: f64 = e
+                        .timings
+                        .iter()
+                        .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                        .map(|(_, t)| t)
+                        .sum();
+                    totals.push(e.timings.clone());
+                    paths.insert(
+                        format!("{}{suffix}", dev.kind()),
+                        json!({
+                            "adapter": e.adapter,
+                            "seconds": stages,
+                            "device_seconds": total,
+                            "matvecs": e.info.matvecs,
+                            "passes": e.info.passes,
+                            "solver": e.info.solver,
+                            "storage": e.storage,
+                            "restarts": e.info.restarts,
+                            "converged": e.info.converged,
+                            "eigenvalues": e.eigenvalues,
+                            "max_rel_eigenvalue_error": reference.as_ref().map(|(r, _)| max_rel_err(&e.eigenvalues, r)),
+                        }),
+                    );
+                }
+                if totals.len() == 2 {
+                    let (g, c) = (&totals[0], &totals[1]);
+                    let per: serde_json::Map<String, Value> = g
+                        .iter()
+                        .zip(c)
+                        .filter(|((s, _), _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                        .map(|((s, tg), (_, tc))| (s.to_string(), json!(tc / tg)))
+                        .collect();
+                    ratios.insert(precision.name().to_string(), Value::Object(per));
+                }
             }
-            devices.push(Box::new(CpuDevice::new()));
-            for mut dev in devices {
-                eprintln!("[bench] N = {n}: {} path", dev.kind());
-                let e = embed(&data, &params, dev.as_mut())?;
-                let stages: serde_json::Map<String, Value> =
-                    e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
-                let total: f64 = e
-                    .timings
-                    .iter()
-                    .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
-                    .map(|(_, t)| t)
-                    .sum();
-                totals.push((dev.kind(), e.timings.clone()));
-                paths.insert(
-                    dev.kind().to_string(),
-                    json!({
-                        "adapter": e.adapter,
-                        "seconds": stages,
-                        "device_seconds": total,
-                        "matvecs": e.info.matvecs,
-                        "passes": e.info.passes,
-                        "solver": e.info.solver,
-                        "storage": e.storage,
-                        "restarts": e.info.restarts,
-                        "converged": e.info.converged,
-                        "eigenvalues": e.eigenvalues,
-                        "max_rel_eigenvalue_error": reference.as_ref().map(|(r, _)| max_rel_err(&e.eigenvalues, r)),
-                    }),
-                );
-            }
-            let ratio = if totals.len() == 2 {
-                let (g, c) = (&totals[0].1, &totals[1].1);
-                let per: serde_json::Map<String, Value> = g
-                    .iter()
-                    .zip(c)
-                    .filter(|((s, _), _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
-                    .map(|((s, tg), (_, tc))| (s.to_string(), json!(tc / tg)))
-                    .collect();
-                Some(Value::Object(per))
-            } else {
-                None
-            };
+            let ratio = (!ratios.is_empty()).then_some(Value::Object(ratios));
             rows.push(json!({
                 "n": n,
                 "dim": dim,

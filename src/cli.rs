@@ -77,10 +77,16 @@ pub struct EmbedArgs {
     /// single-vector reference).
     #[arg(long, default_value = "block", value_parser = ["block", "lanczos"])]
     pub solver: String,
-    /// Kernel storage: auto (dense up to a 4 GiB matrix, N ≤ 32 768, else sparse), dense, or sparse
-    /// (k-nearest-neighbour kernel in CSR).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse"])]
+    /// Kernel storage: auto (dense while the matrix fits 4 GiB and the device's memory, f32 up to
+    /// N = 32 768 then f16 up to 46 340; then matrix-free up to N = 100 000 on a hardware GPU; else
+    /// sparse), dense, sparse (k-nearest-neighbour kernel in CSR), or matrix-free (the kernel
+    /// recomputed in every pass, no N×N memory).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse", "matrix-free"])]
     pub storage: String,
+    /// Dense kernel precision: auto (f32 where it fits, else f16), f32, or f16 (half the memory; the
+    /// arithmetic stays f32).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "f32", "f16"])]
+    pub precision: String,
     /// Neighbours per point of the sparse kernel (itself included).
     #[arg(long, default_value_t = 32)]
     pub knn: usize,
@@ -173,6 +179,9 @@ pub struct BenchEmbedArgs {
     /// inputs (2x2 is the mushroom map).
     #[arg(long, default_value = "2x2,10x3,50x5", value_delimiter = ',')]
     pub configs: Vec<String>,
+    /// Comma-separated dense kernel precisions to run, each on both paths (f32, f16).
+    #[arg(long, default_value = "f32", value_delimiter = ',', value_parser = ["f32", "f16"])]
+    pub precision: Vec<String>,
     /// Write the JSON record here (always also printed to stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,

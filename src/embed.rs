@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ndarray::Array2;
 
-use crate::backend::Device;
+use crate::backend::{Device, Precision};
 use crate::block::{BlockParams, Solver, block_lanczos, eigensolve};
 use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
@@ -35,8 +35,11 @@ pub struct EmbedParams {
     pub max_matvecs: Option<usize>,
     /// Eigensolver (block Lanczos by default; `Lanczos` is the single-vector reference).
     pub solver: Solver,
-    /// Kernel storage: dense N×N on the device, or the k-NN sparse kernel; `Auto` picks by N.
+    /// Kernel storage: dense N×N on the device, or the k-NN sparse kernel; `Auto` picks by N and the
+    /// device (see [`plan_storage`]).
     pub storage: Storage,
+    /// Precision of dense storage; `None` lets [`plan_storage`] choose (f32 where it fits, else f16).
+    pub precision: Option<Precision>,
     /// Parameters of the sparse kernel (used when the storage is sparse).
     pub sparse: SparseParams,
     /// Seed for the ε subsample and the start vector.
@@ -56,6 +59,7 @@ impl Default for EmbedParams {
             max_matvecs: None,
             solver: Solver::Block,
             storage: Storage::Auto,
+            precision: None,
             sparse: SparseParams::default(),
             seed: 0,
             verbose: false,
@@ -63,8 +67,9 @@ impl Default for EmbedParams {
     }
 }
 
-/// Largest dense matrix [`Storage::Auto`] builds: 4 GiB of f32 (N ≤ 32 768). Above it the O(N²) memory
-/// and time of the dense path stop being a sensible default and the k-NN kernel takes over.
+/// Largest dense matrix [`Storage::Auto`] builds: 4 GiB (f32 up to N = 32 768, f16 up to 46 340).
+/// Above it the O(N²) time of the dense path stops being a sensible default and the k-NN kernel takes
+/// over; the device's own budget ([`Device::memory_budget`]) can lower it.
 pub const DENSE_LIMIT_BYTES: u64 = 4 << 30;
 
 /// The sparse path warns when a point's k-th neighbour still has a kernel value above this.
@@ -73,24 +78,65 @@ pub const SPARSE_WARN_DROPPED: f64 = 1e-2;
 /// How the kernel matrix is stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Storage {
-    /// Dense when 4N² ≤ [`DENSE_LIMIT_BYTES`], else sparse.
+    /// Dense when the matrix fits (see [`plan_storage`]), else sparse.
     #[default]
     Auto,
-    /// The dense N×N f32 matrix on the device.
+    /// The dense N×N matrix on the device (f32 or f16).
     Dense,
     /// The k-NN sparse kernel ([`crate::sparse`]): built on the host, its CSR products on the device.
     Sparse,
+    /// No stored matrix: every product recomputes the kernel from the geometry
+    /// ([`Device::build_matrix_free`]); exact like dense, one kernel build per pass.
+    MatrixFree,
 }
 
-impl Storage {
-    /// The storage `Auto` resolves to at N.
-    pub fn resolve(self, n: usize) -> Storage {
-        match self {
-            Storage::Auto if 4 * (n as u64) * (n as u64) <= DENSE_LIMIT_BYTES => Storage::Dense,
-            Storage::Auto => Storage::Sparse,
-            s => s,
+/// Largest N [`Storage::Auto`] sends to the matrix-free path (on a hardware GPU, past the dense
+/// budget); above it the sparse kernel, whose cost grows with N·k rather than N².
+pub const MATRIX_FREE_MAX_N: usize = 100_000;
+
+/// What [`plan_storage`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoragePlan {
+    /// Dense or sparse (never `Auto`).
+    pub storage: Storage,
+    /// Precision of dense storage (f32 for sparse, whose CSR values are f32).
+    pub precision: Precision,
+    /// The byte budget the decision used.
+    pub budget: u64,
+}
+
+/// Resolves `Auto` storage and precision at N on a device whose dense budget is `budget` bytes (the
+/// smaller of [`DENSE_LIMIT_BYTES`] and the device's own [`Device::memory_budget`]) and whose largest
+/// buffer is `max_block` bytes: dense f32 when 4N² fits, else dense f16 when 2N² fits (its eigenvalue
+/// error vs float64 stays near 1e-7 in the tests and benches, under the 1e-4 that allows it), else
+/// matrix-free when `recompute` (a hardware GPU, [`Device::recomputes_cheaply`]) and N ≤
+/// [`MATRIX_FREE_MAX_N`], else the sparse k-NN kernel. An explicit precision is kept; an explicit
+/// storage is kept, with f16 chosen for a forced dense matrix that only fits as f16.
+pub fn plan_storage(
+    storage: Storage,
+    precision: Option<Precision>,
+    n: usize,
+    (budget, max_block, recompute): (u64, u64, bool),
+) -> StoragePlan {
+    let bytes = |p: Precision| p.bytes() * (n as u64) * (n as u64);
+    // One row must fit in one buffer for the dense path at all.
+    let fits = |p: Precision| bytes(p) <= budget && p.bytes() * n as u64 <= max_block;
+    let dense_precision = match precision {
+        Some(p) => p,
+        None if fits(Precision::F32) => Precision::F32,
+        None if fits(Precision::F16) => Precision::F16,
+        None => Precision::F32,
+    };
+    let storage = match storage {
+        Storage::Auto if fits(dense_precision) => Storage::Dense,
+        Storage::Auto if recompute && n <= MATRIX_FREE_MAX_N && precision != Some(Precision::F16) => {
+            Storage::MatrixFree
         }
-    }
+        Storage::Auto => Storage::Sparse,
+        s => s,
+    };
+    let precision = if storage == Storage::Dense { dense_precision } else { Precision::F32 };
+    StoragePlan { storage, precision, budget }
 }
 
 impl std::str::FromStr for Storage {
@@ -100,7 +146,8 @@ impl std::str::FromStr for Storage {
             "auto" => Ok(Storage::Auto),
             "dense" => Ok(Storage::Dense),
             "sparse" => Ok(Storage::Sparse),
-            _ => Err(Error::param("storage", format!("expected auto, dense or sparse, got `{s}`"))),
+            "matrix-free" => Ok(Storage::MatrixFree),
+            _ => Err(Error::param("storage", format!("expected auto, dense, sparse or matrix-free, got `{s}`"))),
         }
     }
 }
@@ -160,9 +207,22 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     lap("covariance", &mut timings);
     let mut eps = choose_epsilon(&geom, params.eps, params.seed)?;
     lap("epsilon", &mut timings);
-    let storage = params.storage.resolve(n);
-    if storage == Storage::Sparse && params.solver == Solver::Lanczos {
-        return Err(Error::param("solver", "the single-vector Lanczos needs dense storage; use the block solver"));
+    let budget = dev.memory_budget().map_or(DENSE_LIMIT_BYTES, |b| b.min(DENSE_LIMIT_BYTES));
+    // The single-vector solver keeps its basis on the device without f16's diagonal scale.
+    let precision = params.precision.or((params.solver == Solver::Lanczos).then_some(Precision::F32));
+    let plan = plan_storage(params.storage, precision, n, (budget, dev.max_block_bytes(), dev.recomputes_cheaply()));
+    let storage = plan.storage;
+    if storage != Storage::Dense && params.precision == Some(Precision::F16) {
+        return Err(Error::param(
+            "precision",
+            "f16 applies to dense storage; the sparse and matrix-free kernels are f32",
+        ));
+    }
+    if params.solver == Solver::Lanczos && (storage != Storage::Dense || plan.precision == Precision::F16) {
+        return Err(Error::param(
+            "solver",
+            "the single-vector Lanczos needs dense f32 storage; use the block solver (or --storage dense --precision f32)",
+        ));
     }
     let lp = LanczosParams {
         nev: params.k + 1,
@@ -173,13 +233,22 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         verbose,
     };
     let (norm, eig, storage) = if storage == Storage::Dense {
-        dev.build_kernel(&GeometryF32::from(&geom), Some(eps.eps))?;
+        dev.build_kernel_as(&GeometryF32::from(&geom), Some(eps.eps), plan.precision)?;
         lap("kernel", &mut timings);
         let norm = normalise(dev, params.alpha)?;
         lap("normalise", &mut timings);
         let eig = eigensolve(dev, params.solver, &lp)?;
         lap("eigensolve", &mut timings);
-        (norm, eig, format!("dense N×N f32 ({:.2} GB)", 4.0 * (n as f64).powi(2) / 1e9))
+        let p = plan.precision;
+        (norm, eig, format!("dense N×N {} ({:.2} GB)", p.name(), (p.bytes() as f64) * (n as f64).powi(2) / 1e9))
+    } else if storage == Storage::MatrixFree {
+        dev.build_matrix_free(&GeometryF32::from(&geom), eps.eps)?;
+        lap("kernel", &mut timings);
+        let norm = normalise(dev, params.alpha)?;
+        lap("normalise", &mut timings);
+        let eig = eigensolve(dev, params.solver, &lp)?;
+        lap("eigensolve", &mut timings);
+        (norm, eig, format!("matrix-free on the {} (kernel recomputed in every pass, no N×N storage)", dev.kind()))
     } else {
         let given = (params.eps != EpsilonRule::Auto).then_some(eps.eps);
         let (mut csr, st) = knn_kernel(&geom, given, &params.sparse)?;

@@ -106,6 +106,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         max_matvecs: a.max_matvecs,
         solver: a.solver.parse()?,
         storage: a.storage.parse()?,
+        precision: if a.precision == "auto" { None } else { Some(a.precision.parse()?) },
         sparse: netmatch::sparse::SparseParams::with_k(a.knn),
         seed: a.seed,
         verbose: a.verbose,
@@ -188,6 +189,7 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
         reference_max_n: a.reference_max_n,
         seed: a.seed,
         cpu_only: a.cpu_only,
+        precisions: a.precision.iter().map(|p| p.parse()).collect::<Result<_, _>>()?,
         configs: a
             .configs
             .iter()

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use netmatch::backend::Device;
+use netmatch::backend::{Device, Precision};
 use netmatch::block::{BlockParams, block_lanczos};
 use netmatch::covariance::{local_geometry, spectral_rank};
 use netmatch::cpu::{CpuDevice, reference};
@@ -200,6 +200,63 @@ fn cpu_block_lanczos_matches_f64_reference() {
     assert!(d <= 1e-3, "circle subspace distance {d:.3e}");
 }
 
+/// f16 kernel storage (the CPU twin of the shaders' `half` mode) against float64: eigenvalues within
+/// the 1e-4 that decides whether f16 may be a default, and vectors close to the f64 ones.
+#[test]
+fn cpu_f16_storage_matches_f64_reference() {
+    let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let n = g.n;
+    let reference = reference::embed(&g, 0.01, 1.0, 10).unwrap();
+    let mut cpu = CpuDevice::new();
+    cpu.build_kernel_as(&GeometryF32::from(&g), Some(0.01), Precision::F16).unwrap();
+    assert_eq!(cpu.precision(), Precision::F16);
+    // The stored entries are f16 values times the (still unit) scale: the rounding really happened.
+    let row = cpu.read_rows(7, 1).unwrap();
+    assert!(row.iter().all(|&v| f32::from(half::f16::from_f32(v)) == v));
+    normalise(&mut cpu, 1.0).unwrap();
+    let e = block_lanczos(n, &mut |x, b| cpu.matmat(x, b), &BlockParams { nev: 10, ..Default::default() }).unwrap();
+    assert!(e.info.converged, "{:?}", e.info);
+    let err = e.values.iter().zip(&reference.values).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    println!("f16 storage: eigenvalue error vs f64 {err:.2e}, {:?}", e.info);
+    assert!((e.values[0] - 1.0).abs() <= 1e-5, "λ₀ = {}", e.values[0]);
+    assert_close("cpu f16 eigenvalues", &e.values, &reference.values, 0.0, 1e-4);
+    let d = netmatch::testing::subspace_distance(&reference.vectors, &e.vectors, n, 10);
+    println!("f16 storage: subspace distance {d:.2e}");
+    assert!(d <= 1e-2, "f16 subspace distance {d:.3e}");
+    // f16 storage refuses what it cannot hold.
+    assert!(cpu.build_kernel_as(&GeometryF32::from(&g), None, Precision::F16).is_err());
+}
+
+/// The matrix-free path through `embed` on the CPU twin (kernel recomputed per pass) against float64,
+/// and the f16 dense path through `embed`: both name their storage in the summary.
+#[test]
+fn cpu_matrix_free_and_f16_embed_match_f64_reference() {
+    use netmatch::embed::{EmbedParams, Storage, embed};
+    let data = synthetic::bursts_2d(900, 16, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let reference = reference::embed(&g, 0.01, 1.0, 7).unwrap();
+    for (storage, precision, name) in
+        [(Storage::MatrixFree, None, "matrix-free"), (Storage::Dense, Some(Precision::F16), "dense N×N f16")]
+    {
+        let p = EmbedParams { k: 6, eps: EpsilonRule::Fixed(0.01), storage, precision, ..Default::default() };
+        let e = embed(&data, &p, &mut CpuDevice::new()).unwrap();
+        assert!(e.info.converged && e.storage.starts_with(name), "{}: {:?}", e.storage, e.info);
+        let tol = if precision.is_some() { 1e-4 } else { 1e-5 };
+        assert_close(&format!("{name} eigenvalues"), &e.eigenvalues, &reference.values, 0.0, tol);
+    }
+    // The single-vector solver refuses storage it cannot run on, with a message.
+    let p = EmbedParams {
+        k: 6,
+        eps: EpsilonRule::Fixed(0.01),
+        storage: Storage::MatrixFree,
+        solver: netmatch::block::Solver::Lanczos,
+        ..Default::default()
+    };
+    let err = embed(&data, &p, &mut CpuDevice::new()).unwrap_err().to_string();
+    assert!(err.contains("block solver"), "{err}");
+}
+
 /// The block solver's pass budget: exhausted, it says so.
 #[test]
 fn block_unconverged_reports_itself() {
@@ -389,13 +446,46 @@ fn cli_unconverged_exits_nonzero_unless_allowed() {
 fn block_split_respects_limits_and_names_sizes() {
     use netmatch::gpu::block_rows;
     // lavapipe's 128 MiB binding: N = 10 000 rows of 40 000 bytes → 3355 rows per block.
-    assert_eq!(block_rows(10_000, 128 << 20, None).unwrap(), 3355);
-    assert_eq!(block_rows(100, 128 << 20, None).unwrap(), 100);
-    assert_eq!(block_rows(1000, 1 << 40, None).unwrap(), 1000);
-    assert_eq!(block_rows(200_000, 1 << 40, None).unwrap(), 65_535);
-    assert_eq!(block_rows(301, 128 << 20, Some(120)).unwrap(), 120);
-    let e = block_rows(40_000_000, 128 << 20, None).unwrap_err().to_string();
+    assert_eq!(block_rows(10_000, Precision::F32, 128 << 20, None).unwrap(), 3355);
+    assert_eq!(block_rows(100, Precision::F32, 128 << 20, None).unwrap(), 100);
+    assert_eq!(block_rows(1000, Precision::F32, 1 << 40, None).unwrap(), 1000);
+    assert_eq!(block_rows(200_000, Precision::F32, 1 << 40, None).unwrap(), 65_535);
+    assert_eq!(block_rows(301, Precision::F32, 128 << 20, Some(120)).unwrap(), 120);
+    // f16 pairs: ⌈10 001 / 2⌉ = 5001 words (20 004 bytes) per row → 6709 rows.
+    assert_eq!(block_rows(10_001, Precision::F16, 128 << 20, None).unwrap(), 6709);
+    let e = block_rows(40_000_000, Precision::F32, 128 << 20, None).unwrap_err().to_string();
     assert!(e.contains("N = 40000000") && e.contains("160000000 bytes") && e.contains("134217728"), "{e}");
+}
+
+/// The storage plan: dense f32 while 4N² fits the budget, f16 while 2N² fits, then sparse; explicit
+/// choices are kept; a row larger than the device's largest buffer rules out the dense path.
+#[test]
+fn storage_plan_follows_budget_and_limits() {
+    use netmatch::embed::{Storage, plan_storage};
+    let gib = 1u64 << 30;
+    let plan = |s, p, n, budget, block| {
+        let r = plan_storage(s, p, n, (budget, block, false));
+        (r.storage, r.precision)
+    };
+    let (a, big) = (Storage::Auto, u64::MAX);
+    assert_eq!(plan(a, None, 20_000, 4 * gib, big), (Storage::Dense, Precision::F32));
+    assert_eq!(plan(a, None, 40_000, 4 * gib, big), (Storage::Dense, Precision::F16));
+    assert_eq!(plan(a, None, 50_000, 4 * gib, big), (Storage::Sparse, Precision::F32));
+    // A 1 GiB budget (a small host): f16 from N = 16 385, sparse from 23 171.
+    assert_eq!(plan(a, None, 16_384, gib, big), (Storage::Dense, Precision::F32));
+    assert_eq!(plan(a, None, 16_385, gib, big), (Storage::Dense, Precision::F16));
+    assert_eq!(plan(a, None, 23_171, gib, big), (Storage::Sparse, Precision::F32));
+    // Explicit precision and storage are kept.
+    assert_eq!(plan(a, Some(Precision::F32), 40_000, 4 * gib, big), (Storage::Sparse, Precision::F32));
+    assert_eq!(plan(a, Some(Precision::F16), 2_000, 4 * gib, big), (Storage::Dense, Precision::F16));
+    assert_eq!(plan(Storage::Dense, None, 40_000, 4 * gib, big), (Storage::Dense, Precision::F16));
+    assert_eq!(plan(Storage::Sparse, None, 2_000, 4 * gib, big), (Storage::Sparse, Precision::F32));
+    // One f32 row of 40 kB does not fit a 32 kB buffer, one f16 row does.
+    assert_eq!(plan(a, None, 10_000, 4 * gib, 32_000), (Storage::Dense, Precision::F16));
+    assert_eq!(plan(a, None, 10_000, 4 * gib, 16_000), (Storage::Sparse, Precision::F32));
+    // On a hardware GPU the matrix-free path comes between dense f16 and sparse.
+    let gpu = |n| plan_storage(a, None, n, (4 * gib, big, true)).storage;
+    assert_eq!((gpu(40_000), gpu(50_000), gpu(100_001)), (Storage::Dense, Storage::MatrixFree, Storage::Sparse));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use netmatch::backend::Device;
+use netmatch::backend::{Device, Precision};
 use netmatch::block::{Solver, eigensolve};
 use netmatch::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use netmatch::cpu::{CpuDevice, reference};
@@ -122,19 +122,24 @@ fn check_eigs(
     nev: usize,
     rel: f64,
     degenerate: bool,
-    solver: Solver,
+    (solver, precision): (Solver, Precision),
 ) {
     let n = g.n;
     let reference = reference::embed(g, eps, 1.0, nev).unwrap();
     let mut gpu = GpuDevice::new(ctx.clone());
-    gpu.build_kernel(&GeometryF32::from(g), Some(eps)).unwrap();
+    gpu.build_kernel_as(&GeometryF32::from(g), Some(eps), precision).unwrap();
     normalise(&mut gpu, 1.0).unwrap();
     let e = eigensolve(&mut gpu, solver, &LanczosParams { nev, ..Default::default() }).unwrap();
     assert!(e.info.converged, "GPU {solver:?} did not converge: {:?}", e.info);
     let worst = e.values.iter().zip(&reference.values).map(|(a, b)| ((a - b) / b).abs()).fold(0.0, f64::max);
     println!(
-        "    N = {n}, {}: matvecs {}, passes {}, restarts {}, max rel eigenvalue error {worst:.2e}, values {:.6?}",
-        e.info.solver, e.info.matvecs, e.info.passes, e.info.restarts, &e.values
+        "    N = {n}, {} {}: matvecs {}, passes {}, restarts {}, max rel eigenvalue error {worst:.2e}, values {:.6?}",
+        e.info.solver,
+        precision.name(),
+        e.info.matvecs,
+        e.info.passes,
+        e.info.restarts,
+        &e.values
     );
     assert_close("eigenvalues gpu vs f64", &e.values, &reference.values, 0.0, rel);
     // Residuals ‖Sv − λv‖ with the f64 S; orthogonality ‖VᵀV − I‖_max.
@@ -175,7 +180,7 @@ fn lanczos_vs_reference_n2000(ctx: &Arc<GpuContext>) {
     let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     assert_eq!(g.rank, 2);
-    check_eigs(ctx, &g, 0.01, 10, 1e-5, false, Solver::Lanczos);
+    check_eigs(ctx, &g, 0.01, 10, 1e-5, false, (Solver::Lanczos, Precision::F32));
 }
 
 /// Points on a circle: every non-trivial eigenvalue is a degenerate pair.
@@ -184,7 +189,7 @@ fn lanczos_degenerate_circle(ctx: &Arc<GpuContext>) {
     let g = local_geometry(&data, &Default::default()).unwrap();
     assert_eq!(g.rank, 1);
     // nev = 5: λ₀ and two complete pairs, so the subspace is well defined.
-    check_eigs(ctx, &g, 0.02, 5, 1e-5, true, Solver::Lanczos);
+    check_eigs(ctx, &g, 0.02, 5, 1e-5, true, (Solver::Lanczos, Precision::F32));
 }
 
 /// The block solver on the GPU against float64: N = 2000 mushroom (top 10) and the degenerate circle
@@ -192,10 +197,10 @@ fn lanczos_degenerate_circle(ctx: &Arc<GpuContext>) {
 fn block_lanczos_vs_reference(ctx: &Arc<GpuContext>) {
     let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
-    check_eigs(ctx, &g, 0.01, 10, 1e-5, false, Solver::Block);
+    check_eigs(ctx, &g, 0.01, 10, 1e-5, false, (Solver::Block, Precision::F32));
     let data = synthetic::circle(600, 3, 9).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
-    check_eigs(ctx, &g, 0.02, 5, 1e-5, true, Solver::Block);
+    check_eigs(ctx, &g, 0.02, 5, 1e-5, true, (Solver::Block, Precision::F32));
 }
 
 /// The sparse product: GPU vs CPU twin vs float64 on a k-NN kernel (k = 16 of 500) for 5 and 19
@@ -263,6 +268,113 @@ fn matmat_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
         assert_close(&format!("matmat gpu vs f64, b = {b}"), &to64(&gpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
         assert_close(&format!("matmat cpu vs f64, b = {b}"), &to64(&cpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
     }
+}
+
+/// f16 kernel storage (the shaders' `half` mode) on an odd N (a pad half per row) split into 3 row
+/// blocks: the stored kernel GPU vs CPU twin vs float64, both products vs the float64 product of the
+/// stored values, before and after a normalisation; then the whole GPU solve at N = 2000 against the
+/// float64 reference of the exact kernel, eigenvalues within 1e-4.
+fn f16_storage_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
+    let g = geometry(333, 6);
+    let gf = GeometryF32::from(&g);
+    let n = g.n;
+    let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(130);
+    let mut cpu = CpuDevice::new();
+    gpu.build_kernel_as(&gf, Some(0.05), Precision::F16).unwrap();
+    cpu.build_kernel_as(&gf, Some(0.05), Precision::F16).unwrap();
+    assert_eq!(gpu.blocks(), 3);
+    let kg = to64(&gpu.read_rows(0, n).unwrap());
+    let kc = to64(&cpu.read_rows(0, n).unwrap());
+    // One f16 rounding (relative 2^-11) apart at most, plus f16's subnormal spacing near zero.
+    assert_close("f16 kernel gpu vs cpu", &kg, &kc, 1e-7, 1.5e-3);
+    assert_close("f16 kernel gpu vs f64", &kg, &reference::kernel_matrix(&g, 0.05), 1e-7, 1e-3);
+    let mut rng = Rng::new(41);
+    let w: Vec<f32> = (0..n).map(|_| (0.5 + rng.uniform()) as f32).collect();
+    for round in 0..2 {
+        let ag = to64(&gpu.read_rows(0, n).unwrap());
+        let ac = to64(&cpu.read_rows(0, n).unwrap());
+        for b in [1usize, 5, 19] {
+            let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
+            let xr = &x;
+            let product = |a: &[f64]| -> Vec<f64> {
+                (0..b)
+                    .flat_map(|c| {
+                        (0..n).map(move |i| (0..n).map(|j| a[i * n + j] * f64::from(xr[c * n + j])).sum::<f64>())
+                    })
+                    .collect()
+            };
+            let (want_g, want_c) = (product(&ag), product(&ac));
+            let scale = want_g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let tol = f32_tol(n, 4.0) * scale;
+            let what = |dev: &str| format!("f16 {dev} b = {b}, round {round}");
+            if b == 1 {
+                assert_close(&what("gpu matvec"), &to64(&gpu.matvec(&x).unwrap()), &want_g, tol, 0.0);
+                assert_close(&what("cpu matvec"), &to64(&cpu.matvec(&x).unwrap()), &want_c, tol, 0.0);
+            }
+            assert_close(&what("gpu matmat"), &to64(&gpu.matmat(&x, b).unwrap()), &want_g, tol, 0.0);
+            assert_close(&what("cpu matmat"), &to64(&cpu.matmat(&x, b).unwrap()), &want_c, tol, 0.0);
+        }
+        gpu.normalise(&w).unwrap();
+        cpu.normalise(&w).unwrap();
+    }
+    // The single-vector solver keeps its basis on the device without the scale: refused, not wrong.
+    assert!(gpu.krylov_begin(8, &vec![1.0; n]).is_err());
+    let data = synthetic::bursts_2d(2000, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    check_eigs(ctx, &g, 0.01, 10, 1e-4, false, (Solver::Block, Precision::F16));
+}
+
+/// The matrix-free product (kernel recomputed per tile): GPU and CPU twin against the float64 product
+/// of the stored f32 kernel, for 1, 5 and 19 vectors on an N that is not a multiple of the 16-wide
+/// tile, with the columns split over 3 dispatches, before and after a normalisation; then the GPU
+/// block solve on it against the float64 reference.
+fn matrix_free_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
+    let g = geometry(333, 7);
+    let gf = GeometryF32::from(&g);
+    let n = g.n;
+    let mut stored = CpuDevice::new();
+    stored.build_kernel(&gf, Some(0.05)).unwrap();
+    let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(120);
+    let mut cpu = CpuDevice::new();
+    gpu.build_matrix_free(&gf, 0.05).unwrap();
+    cpu.build_matrix_free(&gf, 0.05).unwrap();
+    assert!(gpu.is_matrix_free() && cpu.is_matrix_free() && gpu.read_rows(0, 1).is_err());
+    let mut rng = Rng::new(43);
+    let w: Vec<f32> = (0..n).map(|_| (0.5 + rng.uniform()) as f32).collect();
+    for round in 0..2 {
+        let a = to64(&stored.read_rows(0, n).unwrap());
+        for b in [1usize, 5, 19] {
+            let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
+            let want: Vec<f64> = (0..b)
+                .flat_map(|c| {
+                    let (a, x) = (&a, &x);
+                    (0..n).map(move |i| (0..n).map(|j| a[i * n + j] * f64::from(x[c * n + j])).sum::<f64>())
+                })
+                .collect();
+            let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            // The recomputed kernel differs from the stored one by the f32 rounding of d² and exp.
+            let tol = f32_tol(n * g.dim * g.rank, 8.0) * scale;
+            let what = |dev: &str| format!("matrix-free {dev} b = {b}, round {round}");
+            if b == 1 {
+                assert_close(&what("gpu matvec"), &to64(&gpu.matvec(&x).unwrap()), &want, tol, 0.0);
+            }
+            assert_close(&what("gpu"), &to64(&gpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
+            assert_close(&what("cpu"), &to64(&cpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
+        }
+        for d in [&mut gpu as &mut dyn Device, &mut cpu, &mut stored] {
+            d.normalise(&w).unwrap();
+        }
+    }
+    let g = geometry(1000, 9);
+    let reference = reference::embed(&g, 0.05, 1.0, 8).unwrap();
+    let mut gpu = GpuDevice::new(ctx.clone());
+    gpu.build_matrix_free(&GeometryF32::from(&g), 0.05).unwrap();
+    normalise(&mut gpu, 1.0).unwrap();
+    let e = eigensolve(&mut gpu, Solver::Block, &LanczosParams { nev: 8, ..Default::default() }).unwrap();
+    println!("    matrix-free N = 1000: {:?}", e.info);
+    assert!(e.info.converged);
+    assert_close("matrix-free GPU eigenvalues vs f64", &e.values, &reference.values, 0.0, 1e-5);
+    assert!(gpu.krylov_begin(8, &vec![1.0; g.n]).is_err());
 }
 
 /// The solver reads the device back once per restart cycle (the coefficient matrix) plus once for the
@@ -380,6 +492,8 @@ fn main() {
         ("matmat_gpu_vs_cpu", matmat_gpu_vs_cpu),
         ("csr_matmat_gpu_vs_cpu", csr_matmat_gpu_vs_cpu),
         ("block_lanczos_vs_reference", block_lanczos_vs_reference),
+        ("f16_storage_gpu_vs_cpu", f16_storage_gpu_vs_cpu),
+        ("matrix_free_gpu_vs_cpu", matrix_free_gpu_vs_cpu),
         ("one_readback_per_restart_cycle", one_readback_per_restart_cycle),
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),
         ("cli_embed_on_gpu", cli_embed_on_gpu),

@@ -4,6 +4,7 @@
 
 pub mod csr_matmat;
 pub mod kernel;
+pub mod kernel_matmat;
 pub mod lanczos;
 pub mod matmat;
 pub mod matvec;
@@ -11,15 +12,24 @@ pub mod normalise;
 pub mod reference;
 pub mod render;
 
-use crate::backend::Device;
+use half::f16;
+
+use crate::backend::{Device, Precision, check_precision, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
 use crate::kernel::GeometryF32;
 
-/// The CPU backend: the matrix as N rows of N f32 values and a column-major f32 Krylov basis.
+/// The CPU backend: the matrix as N rows of N f32 values (or f16 values and a diagonal scale, see
+/// [`Precision::F16`]) and a column-major f32 Krylov basis.
 #[derive(Default)]
 pub struct CpuDevice {
     n: usize,
+    precision: Precision,
     matrix: Vec<f32>,
+    half: Vec<f16>,
+    /// The diagonal scale of f16 and matrix-free storage (ones until `normalise`).
+    scale: Vec<f32>,
+    /// The geometry and ε of a matrix-free operator.
+    free: Option<(GeometryF32, f64)>,
     m: usize,
     basis: Vec<f32>,
     spare: Vec<f32>,
@@ -31,6 +41,10 @@ impl CpuDevice {
     /// An empty device; the matrix is allocated by [`Device::build_kernel`].
     pub fn new() -> Self {
         Self::default()
+    }
+    /// diag(scale)·v, column by column, for the f16 products.
+    fn scaled(&self, v: &[f32]) -> Vec<f32> {
+        v.iter().zip(self.scale.iter().cycle()).map(|(a, s)| a * s).collect()
     }
     fn check_vec(&self, v: &[f32], what: &str) -> Result<()> {
         if v.len() != self.n {
@@ -50,33 +64,91 @@ impl Device for CpuDevice {
     fn n(&self) -> usize {
         self.n
     }
-    fn build_kernel(&mut self, geom: &GeometryF32, eps: Option<f64>) -> Result<()> {
+    fn build_kernel_as(&mut self, geom: &GeometryF32, eps: Option<f64>, precision: Precision) -> Result<()> {
+        check_precision(eps, precision)?;
         let n = geom.n;
-        let bytes = (n as u64) * (n as u64) * 4;
+        let bytes = (n as u64) * (n as u64) * precision.bytes();
         self.matrix = Vec::new();
-        let mut m = Vec::new();
-        m.try_reserve_exact(n * n).map_err(|_| Error::TooLarge {
+        self.half = Vec::new();
+        self.free = None;
+        self.n = 0;
+        let too_large = |_| Error::TooLarge {
             n,
             needed: bytes,
             limit: 0,
-            what: "host memory for the dense f32 matrix",
-        })?;
-        m.resize(n * n, 0.0);
-        kernel::kernel(geom, eps, 0, &mut m);
-        self.matrix = m;
+            what: if precision == Precision::F16 {
+                "host memory for the dense f16 matrix"
+            } else {
+                "host memory for the dense f32 matrix"
+            },
+        };
+        match (precision, eps) {
+            (Precision::F16, Some(e)) => {
+                let mut m = Vec::new();
+                m.try_reserve_exact(n * n).map_err(too_large)?;
+                m.resize(n * n, f16::ZERO);
+                kernel::kernel_f16(geom, e, 0, &mut m);
+                self.half = m;
+            }
+            _ => {
+                let mut m = Vec::new();
+                m.try_reserve_exact(n * n).map_err(too_large)?;
+                m.resize(n * n, 0.0);
+                kernel::kernel(geom, eps, 0, &mut m);
+                self.matrix = m;
+            }
+        }
+        self.scale = vec![1.0; n];
+        self.precision = precision;
         self.n = n;
         Ok(())
     }
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+    fn build_matrix_free(&mut self, geom: &GeometryF32, eps: f64) -> Result<()> {
+        self.matrix = Vec::new();
+        self.half = Vec::new();
+        self.free = Some((geom.clone(), eps));
+        self.precision = Precision::F32;
+        self.scale = vec![1.0; geom.n];
+        self.n = geom.n;
+        Ok(())
+    }
+    fn is_matrix_free(&self) -> bool {
+        self.free.is_some()
+    }
+    fn memory_budget(&self) -> Option<u64> {
+        crate::backend::host_memory_budget()
+    }
     fn read_rows(&mut self, row0: usize, rows: usize) -> Result<Vec<f32>> {
-        if row0 + rows > self.n {
-            return Err(Error::Shape(format!("rows {row0}..{} outside N = {}", row0 + rows, self.n)));
+        let n = self.n;
+        if row0 + rows > n {
+            return Err(Error::Shape(format!("rows {row0}..{} outside N = {n}", row0 + rows)));
         }
-        Ok(self.matrix[row0 * self.n..(row0 + rows) * self.n].to_vec())
+        if self.free.is_some() {
+            return Err(no_rows_stored());
+        }
+        Ok(match self.precision {
+            Precision::F32 => self.matrix[row0 * n..(row0 + rows) * n].to_vec(),
+            Precision::F16 => (row0 * n..(row0 + rows) * n)
+                .map(|at| self.scale[at / n] * self.half[at].to_f32() * self.scale[at % n])
+                .collect(),
+        })
     }
     fn matvec(&mut self, x: &[f32]) -> Result<Vec<f32>> {
         self.check_vec(x, "matvec")?;
+        if self.free.is_some() {
+            return self.matmat(x, 1);
+        }
         let mut y = vec![0.0; self.n];
-        matvec::matvec(&self.matrix, self.n, x, &mut y);
+        match self.precision {
+            Precision::F32 => matvec::matvec(&self.matrix, self.n, x, &mut y),
+            Precision::F16 => {
+                matvec::matvec_f16(&self.half, self.n, &self.scaled(x), &mut y);
+                y = self.scaled(&y);
+            }
+        }
         Ok(y)
     }
     fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
@@ -84,7 +156,17 @@ impl Device for CpuDevice {
             return Err(Error::Shape(format!("matmat: block of {} values for N = {}, b = {b}", x.len(), self.n)));
         }
         let mut y = vec![0.0; self.n * b];
-        matmat::matmat(&self.matrix, self.n, x, b, &mut y);
+        if let Some((g, eps)) = &self.free {
+            kernel_matmat::kernel_matmat(g, *eps, &self.scaled(x), b, &mut y);
+            return Ok(self.scaled(&y));
+        }
+        match self.precision {
+            Precision::F32 => matmat::matmat(&self.matrix, self.n, x, b, &mut y),
+            Precision::F16 => {
+                matmat::matmat_f16(&self.half, self.n, &self.scaled(x), b, &mut y);
+                y = self.scaled(&y);
+            }
+        }
         Ok(y)
     }
     fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()> {
@@ -99,11 +181,17 @@ impl Device for CpuDevice {
     }
     fn normalise(&mut self, w: &[f32]) -> Result<()> {
         self.check_vec(w, "normalise")?;
-        normalise::normalise(&mut self.matrix, self.n, 0, w);
+        match self.precision {
+            Precision::F32 if self.free.is_none() => normalise::normalise(&mut self.matrix, self.n, 0, w),
+            _ => self.scale.iter_mut().zip(w).for_each(|(s, w)| *s *= w),
+        }
         Ok(())
     }
     fn krylov_begin(&mut self, m: usize, start: &[f32]) -> Result<()> {
         self.check_vec(start, "krylov start")?;
+        if self.precision != Precision::F32 || self.free.is_some() {
+            return Err(krylov_needs_f32());
+        }
         let n = self.n;
         self.m = m;
         self.basis = vec![0.0; (m + 1) * n];

@@ -23,8 +23,8 @@ pub struct KernelParams {
     pub write_distance: u32,
     /// 1/ε.
     pub inv_eps: f32,
-    /// Padding to 32 bytes.
-    pub _pad: u32,
+    /// 1: store f16 pairs (pack2x16float, row stride ⌈N/2⌉ words); 0: f32 (row stride N).
+    pub half: u32,
 }
 
 /// Encodes the kernel for one block into `pass`.

@@ -19,8 +19,10 @@ pub struct MatmatParams {
     pub rows: u32,
     /// First row of the block (offset into Y's rows).
     pub row0: u32,
+    /// 1: the matrix holds f16 pairs (row stride ⌈N/2⌉ words); 0: f32.
+    pub half: u32,
     /// Padding to 32 bytes.
-    pub _pad: [u32; 5],
+    pub _pad: [u32; 4],
 }
 
 /// Encodes the product for one block into `pass`.

@@ -19,8 +19,10 @@ pub struct MatvecParams {
     pub x_off: u32,
     /// Element offset of y in its buffer.
     pub y_off: u32,
+    /// 1: the matrix holds f16 pairs (row stride ⌈N/2⌉ words); 0: f32.
+    pub half: u32,
     /// Padding to 32 bytes.
-    pub _pad: [u32; 3],
+    pub _pad: [u32; 2],
 }
 
 /// Encodes the product for one block into `pass`.

@@ -8,6 +8,7 @@ pub mod buffers;
 pub mod context;
 pub mod csr_matmat;
 pub mod kernel;
+pub mod kernel_matmat;
 pub mod lanczos;
 pub mod matmat;
 pub mod matvec;
@@ -24,17 +25,18 @@ pub use context::{AdapterSummary, GpuContext, list_adapters};
 use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
-use crate::backend::{Device, deinterleave, interleave};
+use crate::backend::{Device, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
 use crate::kernel::GeometryF32;
 
 /// Parameter slots in the arena (256 B each on most adapters).
 const ARENA_SLOTS: usize = 8192;
 
+/// Rows `row0..row0+rows` of the matrix: f32 bits, or f16 pairs (see [`Precision`]).
 struct Block {
     row0: usize,
     rows: usize,
-    buf: GpuBuffer<f32>,
+    buf: GpuBuffer<u32>,
 }
 
 /// The sparse kernel on the device and the interleaved N×16 blocks of its product.
@@ -45,6 +47,16 @@ struct GpuCsr {
     bind_group: wgpu::BindGroup,
     // Held for the bind group's lifetime.
     _arrays: (GpuBuffer<u32>, GpuBuffer<u32>, GpuBuffer<f32>),
+}
+
+/// The matrix-free operator: the geometry on the device and the interleaved N×16 blocks.
+struct GpuFree {
+    params: kernel_matmat::KernelMatmatParams,
+    x: GpuBuffer<f32>,
+    y: GpuBuffer<f32>,
+    bind_group: wgpu::BindGroup,
+    // Held for the bind group's lifetime.
+    _geometry: [GpuBuffer<f32>; 4],
 }
 
 struct Krylov {
@@ -70,6 +82,10 @@ pub struct GpuDevice {
     reader: Reader,
     max_block_rows: Option<usize>,
     n: usize,
+    precision: Precision,
+    /// The diagonal scale of f16 storage, applied on the host around each product (ones until
+    /// `normalise`).
+    scale: Vec<f32>,
     blocks: Vec<Block>,
     vec_in: Option<GpuBuffer<f32>>,
     vec_out: Option<GpuBuffer<f32>>,
@@ -79,6 +95,7 @@ pub struct GpuDevice {
     mm_out: Option<GpuBuffer<f32>>,
     bg_matmat: Vec<wgpu::BindGroup>,
     csr: Option<GpuCsr>,
+    free: Option<GpuFree>,
     bg_normalise: Vec<wgpu::BindGroup>,
     krylov: Option<Krylov>,
 }
@@ -93,6 +110,8 @@ impl GpuDevice {
             reader: Reader::default(),
             max_block_rows: None,
             n: 0,
+            precision: Precision::F32,
+            scale: Vec::new(),
             blocks: Vec::new(),
             vec_in: None,
             vec_out: None,
@@ -101,13 +120,14 @@ impl GpuDevice {
             mm_out: None,
             bg_matmat: Vec::new(),
             csr: None,
+            free: None,
             bg_normalise: Vec::new(),
             krylov: None,
         }
     }
 
-    /// Caps the rows per matrix block below what the limits allow (tests use it to exercise the block
-    /// split at small N).
+    /// Caps the rows per matrix block below what the limits allow, and the matrix-free product's
+    /// columns per dispatch likewise (tests use it to exercise the splits at small N).
     pub fn with_max_block_rows(mut self, rows: usize) -> Self {
         self.max_block_rows = Some(rows.max(1));
         self
@@ -128,9 +148,37 @@ impl GpuDevice {
         &self.ctx
     }
 
-    fn rows_per_block(&self, n: usize) -> Result<usize> {
+    fn rows_per_block(&self, n: usize, precision: Precision) -> Result<usize> {
         let limit = self.ctx.limits.max_storage_buffer_binding_size.min(self.ctx.limits.max_buffer_size);
-        block_rows(n, limit, self.max_block_rows)
+        block_rows(n, precision, limit, self.max_block_rows)
+    }
+
+    /// `self.half` for the shaders' `half` flag.
+    fn half_flag(&self) -> u32 {
+        u32::from(self.precision == Precision::F16)
+    }
+
+    /// Whether the normalisation is a host-side diagonal scale (f16 and matrix-free) rather than
+    /// applied to a stored f32 matrix.
+    fn scales(&self) -> bool {
+        self.precision == Precision::F16 || self.free.is_some()
+    }
+
+    /// diag(scale)·v column by column when [`Self::scales`]; `v` itself otherwise.
+    fn scaled<'a>(&self, v: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
+        if self.scales() {
+            v.iter().zip(self.scale.iter().cycle()).map(|(a, s)| a * s).collect()
+        } else {
+            std::borrow::Cow::Borrowed(v)
+        }
+    }
+
+    /// [`Self::scaled`] for a product's result, in place.
+    fn scale_result(&self, mut y: Vec<f32>) -> Vec<f32> {
+        if self.scales() {
+            y.iter_mut().zip(self.scale.iter().cycle()).for_each(|(a, s)| *a *= s);
+        }
+        y
     }
 
     fn encoder(&self) -> wgpu::CommandEncoder {
@@ -138,17 +186,26 @@ impl GpuDevice {
     }
 }
 
-/// Rows per matrix block for N under a per-buffer byte `limit`: as many f32 rows as fit, at most
-/// 65 535 (the dispatch-dimension limit) and at most `cap`. An error when not even one row fits.
-pub fn block_rows(n: usize, limit: u64, cap: Option<usize>) -> Result<usize> {
-    let row_bytes = 4 * n as u64;
+/// 32-bit words per stored row: N for f32, ⌈N/2⌉ for f16 pairs.
+pub fn row_words(n: usize, precision: Precision) -> usize {
+    match precision {
+        Precision::F32 => n,
+        Precision::F16 => n.div_ceil(2),
+    }
+}
+
+/// Rows per matrix block for N under a per-buffer byte `limit`: as many rows of `precision` as fit,
+/// at most 65 535 (the dispatch-dimension limit) and at most `cap`. An error when not even one row
+/// fits.
+pub fn block_rows(n: usize, precision: Precision, limit: u64, cap: Option<usize>) -> Result<usize> {
+    let row_bytes = 4 * row_words(n, precision) as u64;
     let by_limit = (limit / row_bytes.max(1)) as usize;
     if by_limit == 0 {
         return Err(Error::TooLarge {
             n,
             needed: row_bytes,
             limit,
-            what: "one f32 row of the matrix; max storage buffer binding",
+            what: "one row of the matrix; max storage buffer binding",
         });
     }
     Ok(by_limit.min(65535).min(cap.unwrap_or(usize::MAX)).min(n).max(1))
@@ -198,7 +255,8 @@ impl Device for GpuDevice {
         self.n
     }
 
-    fn build_kernel(&mut self, geom: &GeometryF32, eps: Option<f64>) -> Result<()> {
+    fn build_kernel_as(&mut self, geom: &GeometryF32, eps: Option<f64>, precision: Precision) -> Result<()> {
+        check_precision(eps, precision)?;
         let ctx = self.ctx.clone();
         let n = geom.n;
         if n > u32::MAX as usize / 2 {
@@ -206,15 +264,17 @@ impl Device for GpuDevice {
         }
         // Drop the previous matrix first so its memory is free for the new one.
         self.blocks.clear();
+        self.free = None;
         self.krylov = None;
         self.n = 0;
-        let per = self.rows_per_block(n)?;
-        let total = 4 * (n as u64) * (n as u64);
+        let per = self.rows_per_block(n, precision)?;
+        let words = row_words(n, precision);
+        let total = 4 * (n as u64) * (words as u64);
         let mut blocks = Vec::new();
         let mut row0 = 0;
         while row0 < n {
             let rows = per.min(n - row0);
-            let buf = GpuBuffer::<f32>::zeroed(&ctx, "matrix block", rows * n).map_err(|e| match e {
+            let buf = GpuBuffer::<u32>::zeroed(&ctx, "matrix block", rows * words).map_err(|e| match e {
                 Error::Gpu(m) => Error::Gpu(format!("dense matrix for N = {n} needs {total} bytes in all: {m}")),
                 other => other,
             })?;
@@ -225,13 +285,14 @@ impl Device for GpuDevice {
         let factors = GpuBuffer::from_slice(&ctx, "factors", &geom.factors)?;
         let tangents = GpuBuffer::from_slice(&ctx, "tangents", &geom.tangents)?;
         let normal_w = GpuBuffer::from_slice(&ctx, "normal weights", &geom.normal_weights)?;
-        let vec_in = GpuBuffer::<f32>::zeroed(&ctx, "vec in", n)?;
+        // One spare (zero) entry: the f16 pad column multiplies it.
+        let vec_in = GpuBuffer::<f32>::zeroed(&ctx, "vec in", n + 1)?;
         let vec_out = GpuBuffer::<f32>::zeroed(&ctx, "vec out", n)?;
         self.bg_matvec = blocks
             .iter()
             .map(|b| bind(&ctx, "matvec", &self.arena, &[b.buf.binding(), vec_in.binding(), vec_out.binding()]))
             .collect();
-        let mm_in = GpuBuffer::<f32>::zeroed(&ctx, "matmat in", n * matmat::WIDTH)?;
+        let mm_in = GpuBuffer::<f32>::zeroed(&ctx, "matmat in", (n + 1) * matmat::WIDTH)?;
         let mm_out = GpuBuffer::<f32>::zeroed(&ctx, "matmat out", n * matmat::WIDTH)?;
         self.bg_matmat = blocks
             .iter()
@@ -264,7 +325,7 @@ impl Device for GpuDevice {
                     rows: b.rows as u32,
                     write_distance: u32::from(eps.is_none()),
                     inv_eps: eps.map(|e| (1.0 / e) as f32).unwrap_or(0.0),
-                    _pad: 0,
+                    half: u32::from(precision == Precision::F16),
                 };
                 kernel::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
             }
@@ -278,7 +339,81 @@ impl Device for GpuDevice {
         self.mm_in = Some(mm_in);
         self.mm_out = Some(mm_out);
         self.n = n;
+        self.precision = precision;
+        self.scale = vec![1.0; n];
         Ok(())
+    }
+
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    fn build_matrix_free(&mut self, geom: &GeometryF32, eps: f64) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let n = geom.n;
+        if n > u32::MAX as usize / 16 {
+            return Err(Error::TooLarge {
+                n,
+                needed: n as u64,
+                limit: u32::MAX as u64 / 16,
+                what: "N (32-bit indices)",
+            });
+        }
+        self.blocks.clear();
+        self.krylov = None;
+        self.free = None;
+        (self.vec_in, self.vec_out, self.mm_in, self.mm_out) = (None, None, None, None);
+        self.bg_matvec.clear();
+        self.bg_matmat.clear();
+        self.bg_normalise.clear();
+        self.n = 0;
+        let obs = GpuBuffer::from_slice(&ctx, "obs", &geom.obs)?;
+        let factors = GpuBuffer::from_slice(&ctx, "factors", &geom.factors)?;
+        let tangents = GpuBuffer::from_slice(&ctx, "tangents", &geom.tangents)?;
+        let normal_w = GpuBuffer::from_slice(&ctx, "normal weights", &geom.normal_weights)?;
+        let x = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free x", n * matmat::WIDTH)?;
+        let y = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free y", n * matmat::WIDTH)?;
+        let bind_group = bind(
+            &ctx,
+            "kernel_matmat",
+            &self.arena,
+            &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), x.binding(), y.binding()],
+        );
+        let params = kernel_matmat::KernelMatmatParams {
+            n: n as u32,
+            dim: geom.dim as u32,
+            rank: geom.rank as u32,
+            col0: 0,
+            cols: 0,
+            first: 1,
+            inv_eps: (1.0 / eps) as f32,
+            _pad: 0,
+        };
+        self.free = Some(GpuFree { params, x, y, bind_group, _geometry: [obs, factors, tangents, normal_w] });
+        self.precision = Precision::F32;
+        self.scale = vec![1.0; n];
+        self.n = n;
+        ctx.check()
+    }
+
+    fn is_matrix_free(&self) -> bool {
+        self.free.is_some()
+    }
+
+    fn memory_budget(&self) -> Option<u64> {
+        // A software or integrated adapter allocates from host memory; a discrete one does not say.
+        match self.ctx.info.device_type {
+            wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu => crate::backend::host_memory_budget(),
+            _ => None,
+        }
+    }
+
+    fn recomputes_cheaply(&self) -> bool {
+        !self.ctx.is_software()
+    }
+
+    fn max_block_bytes(&self) -> u64 {
+        self.ctx.limits.max_storage_buffer_binding_size.min(self.ctx.limits.max_buffer_size)
     }
 
     fn read_rows(&mut self, row0: usize, rows: usize) -> Result<Vec<f32>> {
@@ -286,6 +421,10 @@ impl Device for GpuDevice {
         if row0 + rows > n {
             return Err(Error::Shape(format!("rows {row0}..{} outside N = {n}", row0 + rows)));
         }
+        if self.free.is_some() {
+            return Err(no_rows_stored());
+        }
+        let words = row_words(n, self.precision);
         let mut out = Vec::with_capacity(rows * n);
         for b in &self.blocks {
             let lo = row0.max(b.row0);
@@ -294,19 +433,36 @@ impl Device for GpuDevice {
                 continue;
             }
             let enc = self.encoder();
-            out.extend(self.reader.finish::<f32>(&self.ctx, enc, &b.buf.buffer, (lo - b.row0) * n, (hi - lo) * n)?);
+            let raw: Vec<u32> =
+                self.reader.finish(&self.ctx, enc, &b.buf.buffer, (lo - b.row0) * words, (hi - lo) * words)?;
+            for (r, row) in raw.chunks_exact(words).enumerate() {
+                match self.precision {
+                    Precision::F32 => out.extend(row.iter().map(|&w| f32::from_bits(w))),
+                    Precision::F16 => {
+                        let si = self.scale[lo + r];
+                        out.extend((0..n).map(|j| {
+                            let h = (row[j / 2] >> (16 * (j % 2))) as u16;
+                            si * half::f16::from_bits(h).to_f32() * self.scale[j]
+                        }))
+                    }
+                }
+            }
         }
         Ok(out)
     }
 
     fn matvec(&mut self, x: &[f32]) -> Result<Vec<f32>> {
+        if self.free.is_some() {
+            return self.matmat(x, 1);
+        }
         let ctx = self.ctx.clone();
         let n = self.n;
         let (vin, vout) = match (&self.vec_in, &self.vec_out) {
             (Some(a), Some(b)) if x.len() == n => (a, b),
             _ => return Err(Error::Shape(format!("matvec: vector of length {} for N = {n}", x.len()))),
         };
-        vin.write(&ctx, 0, x);
+        vin.write(&ctx, 0, &self.scaled(x));
+        let half = self.half_flag();
         self.arena.clear();
         let mut enc = self.encoder();
         {
@@ -319,31 +475,80 @@ impl Device for GpuDevice {
                     row0: b.row0 as u32,
                     x_off: 0,
                     y_off: 0,
-                    _pad: [0; 3],
+                    half,
+                    _pad: [0; 2],
                 };
                 matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
             }
         }
         self.arena.upload(&ctx);
-        self.reader.finish(&ctx, enc, &vout.buffer, 0, n)
+        let y: Vec<f32> = self.reader.finish(&ctx, enc, &vout.buffer, 0, n)?;
+        Ok(self.scale_result(y))
     }
 
     fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>> {
         let ctx = self.ctx.clone();
         let n = self.n;
+        if let Some(f) = &self.free {
+            if b == 0 || x.len() != n * b {
+                return Err(Error::Shape(format!("matmat: block of {} values for N = {n}, b = {b}", x.len())));
+            }
+            let xs = self.scaled(x);
+            // `with_max_block_rows` also narrows the column chunks, so tests exercise the split.
+            let chunk = self.max_block_rows.map_or(kernel_matmat::COLS_PER_DISPATCH, |r| {
+                (r.div_ceil(16) * 16).min(kernel_matmat::COLS_PER_DISPATCH)
+            });
+            let y = blocked_passes(
+                &ctx,
+                &mut self.arena,
+                &mut self.reader,
+                (&xs, n, b),
+                (&f.x, &f.y),
+                "kernel_matmat",
+                |pass, arena| {
+                    for (c, col0) in (0..n).step_by(chunk).enumerate() {
+                        let cols = chunk.min(n - col0);
+                        let p = kernel_matmat::KernelMatmatParams {
+                            col0: col0 as u32,
+                            cols: cols as u32,
+                            first: u32::from(c == 0),
+                            ..f.params
+                        };
+                        kernel_matmat::encode(&ctx, pass, arena, &f.bind_group, p)?;
+                    }
+                    Ok(())
+                },
+            )?;
+            return Ok(self.scale_result(y));
+        }
         let (xbuf, ybuf) = match (&self.mm_in, &self.mm_out) {
             (Some(a), Some(o)) if b > 0 && x.len() == n * b => (a, o),
             _ => return Err(Error::Shape(format!("matmat: block of {} values for N = {n}, b = {b}", x.len()))),
         };
-        let (blocks, bgs) = (&self.blocks, &self.bg_matmat);
-        blocked_passes(&ctx, &mut self.arena, &mut self.reader, (x, n, b), (xbuf, ybuf), "matmat", |pass, arena| {
-            for (blk, bg) in blocks.iter().zip(bgs) {
-                let p =
-                    matmat::MatmatParams { n: n as u32, rows: blk.rows as u32, row0: blk.row0 as u32, _pad: [0; 5] };
-                matmat::encode(&ctx, pass, arena, bg, p)?;
-            }
-            Ok(())
-        })
+        let (blocks, bgs, half) = (&self.blocks, &self.bg_matmat, self.half_flag());
+        let xs = self.scaled(x);
+        let y = blocked_passes(
+            &ctx,
+            &mut self.arena,
+            &mut self.reader,
+            (&xs, n, b),
+            (xbuf, ybuf),
+            "matmat",
+            |pass, arena| {
+                for (blk, bg) in blocks.iter().zip(bgs) {
+                    let p = matmat::MatmatParams {
+                        n: n as u32,
+                        rows: blk.rows as u32,
+                        row0: blk.row0 as u32,
+                        half,
+                        _pad: [0; 4],
+                    };
+                    matmat::encode(&ctx, pass, arena, bg, p)?;
+                }
+                Ok(())
+            },
+        )?;
+        Ok(self.scale_result(y))
     }
 
     fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()> {
@@ -385,6 +590,12 @@ impl Device for GpuDevice {
     fn normalise(&mut self, w: &[f32]) -> Result<()> {
         let ctx = self.ctx.clone();
         let n = self.n;
+        if self.scales() && w.len() == n {
+            // Kept as a scale: f16's normalised entries would lose its precision (see `Precision`),
+            // and a matrix-free operator has no entries to scale.
+            self.scale.iter_mut().zip(w).for_each(|(s, w)| *s *= w);
+            return Ok(());
+        }
         let vin = match &self.vec_in {
             Some(v) if w.len() == n => v,
             _ => return Err(Error::Shape(format!("normalise: vector of length {} for N = {n}", w.len()))),
@@ -411,6 +622,9 @@ impl Device for GpuDevice {
         let n = self.n;
         if start.len() != n || n == 0 {
             return Err(Error::Shape(format!("krylov start of length {} for N = {n}", start.len())));
+        }
+        if self.scales() {
+            return Err(krylov_needs_f32());
         }
         self.krylov = None;
         let basis_bytes = 4 * ((m + 1) * n) as u64;
@@ -508,7 +722,8 @@ impl Device for GpuDevice {
                             row0: b.row0 as u32,
                             x_off: (step * n) as u32,
                             y_off: 0,
-                            _pad: [0; 3],
+                            half: 0,
+                            _pad: [0; 2],
                         };
                         matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
                     }

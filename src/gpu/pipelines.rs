@@ -34,6 +34,7 @@ pub const DECLS: &[Decl] = &[
     Decl { name: "kernel", slots: &[Params, Read, Read, Read, Read, Write] },
     Decl { name: "matvec", slots: &[Params, Read, Read, Write] },
     Decl { name: "matmat", slots: &[Params, Read, Read, Write] },
+    Decl { name: "kernel_matmat", slots: &[Params, Read, Read, Read, Read, Read, Write] },
     Decl { name: "csr_matmat", slots: &[Params, Read, Read, Read, Read, Write] },
     Decl { name: "normalise", slots: &[Params, Read, Write] },
     Decl { name: "lanczos_project", slots: &[Params, Read, Read, Write] },

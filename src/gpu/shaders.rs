@@ -6,6 +6,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("kernel", include_str!("../../shaders/kernel.wgsl")),
     ("matvec", include_str!("../../shaders/matvec.wgsl")),
     ("matmat", include_str!("../../shaders/matmat.wgsl")),
+    ("kernel_matmat", include_str!("../../shaders/kernel_matmat.wgsl")),
     ("csr_matmat", include_str!("../../shaders/csr_matmat.wgsl")),
     ("normalise", include_str!("../../shaders/normalise.wgsl")),
     ("lanczos_project", include_str!("../../shaders/lanczos_project.wgsl")),
