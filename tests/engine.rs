@@ -19,8 +19,10 @@ fn every_shader_validates_with_naga() {
     for (name, src) in netmatch::gpu::shaders::SHADERS {
         let module =
             naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}.wgsl: {}", e.emit_to_string(src)));
-        let mut v =
-            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+        // pack2x16float / unpack2x16float (f16 storage) are the one capability used; the GPU context
+        // refuses an adapter without it (DownlevelFlags::SHADER_F16_IN_F32).
+        let caps = naga::valid::Capabilities::SHADER_FLOAT16_IN_FLOAT32;
+        let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps);
         v.validate(&module).unwrap_or_else(|e| panic!("{name}.wgsl does not validate: {e:?}"));
         let entries: Vec<_> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(entries, ["main"], "{name}.wgsl must have one entry point `main`");

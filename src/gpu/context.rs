@@ -95,6 +95,14 @@ impl GpuContext {
                 limits.max_compute_invocations_per_workgroup
             )));
         }
+        // pack2x16float / unpack2x16float (f16 kernel storage, in the kernel and product shaders).
+        if !adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32) {
+            return Err(Error::NoGpu(format!(
+                "adapter `{}` lacks f16 pack/unpack in shaders (downlevel SHADER_F16_IN_F32), which netmatch's \
+                 kernel and product shaders use",
+                adapter.get_info().name
+            )));
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("netmatch"),
             required_features: wgpu::Features::empty(),
