@@ -90,6 +90,10 @@ pub struct EmbedArgs {
     /// Neighbours per point of the sparse kernel (itself included).
     #[arg(long, default_value_t = 32)]
     pub knn: usize,
+    /// Eigen-solve of the sparse kernel: shift-invert (sparse Cholesky of (1+μ)I − S on the host, a
+    /// few passes however crowded the spectrum) or krylov (block Lanczos on S, products on the device).
+    #[arg(long, default_value = "shift-invert", value_parser = ["shift-invert", "krylov"])]
+    pub sparse_solve: String,
     /// Seed (ε subsample, start vector).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -16,6 +16,7 @@ use crate::dense::fix_sign;
 use crate::error::{Error, Result};
 use crate::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
 use crate::lanczos::{LanczosInfo, LanczosParams};
+use crate::shift_invert::shift_invert;
 use crate::sparse::{SparseParams, knn_kernel, normalise_csr};
 
 /// Parameters of an embedding.
@@ -42,6 +43,8 @@ pub struct EmbedParams {
     pub precision: Option<Precision>,
     /// Parameters of the sparse kernel (used when the storage is sparse).
     pub sparse: SparseParams,
+    /// How the sparse kernel is solved: shift-invert (default) or plain Krylov on the device.
+    pub sparse_solve: SparseSolve,
     /// Seed for the ε subsample and the start vector.
     pub seed: u64,
     /// Print each stage (and each Lanczos restart) on stderr as it completes.
@@ -60,6 +63,7 @@ impl Default for EmbedParams {
             solver: Solver::Block,
             storage: Storage::Auto,
             precision: None,
+            sparse_solve: SparseSolve::ShiftInvert,
             sparse: SparseParams::default(),
             seed: 0,
             verbose: false,
@@ -93,6 +97,29 @@ pub enum Storage {
 /// Largest N [`Storage::Auto`] sends to the matrix-free path (on a hardware GPU, past the dense
 /// budget); above it the sparse kernel, whose cost grows with N·k rather than N².
 pub const MATRIX_FREE_MAX_N: usize = 100_000;
+
+/// The sparse path's eigen-solve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SparseSolve {
+    /// Block Lanczos on ((1 + μ)I − S)⁻¹ through a sparse Cholesky factor on the host
+    /// ([`crate::shift_invert`]): a few passes however crowded the top of the spectrum is.
+    #[default]
+    ShiftInvert,
+    /// Block Lanczos on S itself, its CSR products on the device (`csr_matmat`): needs many passes
+    /// when the top eigenvalues crowd against 1, as they do at large N.
+    Krylov,
+}
+
+impl std::str::FromStr for SparseSolve {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "shift-invert" => Ok(SparseSolve::ShiftInvert),
+            "krylov" => Ok(SparseSolve::Krylov),
+            _ => Err(Error::param("sparse-solve", format!("expected shift-invert or krylov, got `{s}`"))),
+        }
+    }
+}
 
 /// What [`plan_storage`] decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,8 +286,17 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         let norm = normalise_csr(&mut csr, params.alpha)?;
         lap("normalise", &mut timings);
         let bp = BlockParams::from_lanczos(&lp);
-        dev.load_csr(&csr)?;
-        let eig = block_lanczos(n, &mut |x, b| dev.csr_matmat(x, b), &bp)?;
+        let eig = match params.sparse_solve {
+            SparseSolve::ShiftInvert => {
+                // S's top eigenvector D^{1/2}·1, deflated by the transformation.
+                let trivial: Vec<f64> = norm.inv_sqrt_degree.iter().map(|d| 1.0 / d).collect();
+                shift_invert(&csr, Some(&trivial), &bp)?
+            }
+            SparseSolve::Krylov => {
+                dev.load_csr(&csr)?;
+                block_lanczos(n, &mut |x, b| dev.csr_matmat(x, b), &bp)?
+            }
+        };
         lap("eigensolve", &mut timings);
         if st.max_dropped > SPARSE_WARN_DROPPED {
             eprintln!(
@@ -270,8 +306,11 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
             );
         }
         let what = format!(
-            "sparse k-NN CSR on the {} (k = {}, nnz {}, {:.2} GB; largest kernel value at a k-th neighbour {:.1e})",
-            dev.kind(),
+            "sparse k-NN CSR, {} (k = {}, nnz {}, {:.2} GB; largest kernel value at a k-th neighbour {:.1e})",
+            match params.sparse_solve {
+                SparseSolve::ShiftInvert => "shift-invert with a sparse Cholesky factor on the host".to_string(),
+                SparseSolve::Krylov => format!("Krylov on the {}", dev.kind()),
+            },
             st.k,
             st.nnz,
             csr.bytes() as f64 / 1e9,

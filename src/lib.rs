@@ -36,6 +36,7 @@ pub mod render;
 pub mod report;
 pub mod rng;
 pub mod select;
+pub mod shift_invert;
 pub mod sparse;
 pub mod stats;
 pub mod testing;

@@ -108,6 +108,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         storage: a.storage.parse()?,
         precision: if a.precision == "auto" { None } else { Some(a.precision.parse()?) },
         sparse: netmatch::sparse::SparseParams::with_k(a.knn),
+        sparse_solve: a.sparse_solve.parse()?,
         seed: a.seed,
         verbose: a.verbose,
         ..Default::default()
