@@ -159,6 +159,8 @@ pub struct PeerParams {
     pub mushroom_m: usize,
     /// N of the exported diffusion matrices.
     pub sizes: Vec<usize>,
+    /// N of the exported sparse k-NN kernel (`sparse_<N>.npz`); 0 exports none.
+    pub sparse_n: usize,
     /// Non-trivial eigenpairs wanted (the trivial one is added).
     pub k: usize,
     /// Relative residual tolerance of the eigen-solve.
@@ -193,6 +195,20 @@ fn build_matrix(n: usize, seed: u64, dev: &mut dyn Device) -> Result<f64> {
     dev.build_kernel(&crate::kernel::GeometryF32::from(&geom), Some(eps))?;
     crate::kernel::normalise(dev, 1.0)?;
     Ok(eps)
+}
+
+/// Neighbours per point of the sparse peer problem (the `embed` default).
+const SPARSE_K: usize = 32;
+
+/// The sparse peer problem: the k-NN kernel (k = 32, k-NN ε rule) of the seeded mushroom data at N,
+/// α-normalised, with its normalisation (the trivial vector). Returns (S, normalisation, ε, seconds).
+fn build_sparse(n: usize, seed: u64) -> Result<(crate::sparse::Csr, crate::kernel::Normalisation, f64, f64)> {
+    let data = mushroom_case(n, MATRIX_BURSTS, seed)?;
+    let t = std::time::Instant::now();
+    let geom = local_geometry(&data, &Default::default())?;
+    let (mut csr, st) = crate::sparse::knn_kernel(&geom, None, &crate::sparse::SparseParams::with_k(SPARSE_K))?;
+    let norm = crate::sparse::normalise_csr(&mut csr, 1.0)?;
+    Ok((csr, norm, st.eps, t.elapsed().as_secs_f64()))
 }
 
 /// Writes the stored N×N matrix of `dev` as a little-endian float32 `.npy`, streamed in row blocks
@@ -266,8 +282,23 @@ pub fn peers_export(p: &PeerParams) -> Result<Value> {
         write_matrix_npy(&mut dev, &p.dir.join(format!("S_{n}.npy")))?;
         matrices.push(json!({"n": n, "eps": eps, "file": format!("S_{n}.npy")}));
     }
+    let sparse = if p.sparse_n > 0 {
+        let n = p.sparse_n;
+        eprintln!("[peers] sparse k-NN kernel at N = {n}, k = {SPARSE_K}: writing sparse_{n}.npz");
+        let (csr, _, eps, _) = build_sparse(n, p.seed)?;
+        let file = format!("sparse_{n}.npz");
+        crate::data::npz::write_atomic(&p.dir.join(&file), |w| {
+            w.add_array("indptr", &ndarray::Array1::from(csr.indptr.iter().map(|&v| v as i64).collect::<Vec<_>>()))?;
+            w.add_array("indices", &ndarray::Array1::from(csr.indices.iter().map(|&v| v as i32).collect::<Vec<_>>()))?;
+            w.add_array("data", &ndarray::Array1::from(csr.values.clone()))?;
+            Ok(())
+        })?;
+        Some(json!({"n": n, "k": SPARSE_K, "eps": eps, "nnz": csr.nnz(), "file": file}))
+    } else {
+        None
+    };
     Ok(json!({"mushroom": {"n": p.mushroom_n, "m": p.mushroom_m, "eps": eps, "rank": r, "reference": reference},
-              "matrices": matrices}))
+              "matrices": matrices, "sparse": sparse}))
 }
 
 /// What one `peers-run` process times.
@@ -279,6 +310,9 @@ pub enum PeerTask {
     /// The top k+1 eigenpairs of the α = 1 matrix S at this N (S is rebuilt from the same seeded data;
     /// on the CPU path it is bit for bit the exported one).
     Matrix(usize),
+    /// The top k+1 eigenpairs of the exported sparse k-NN kernel (rebuilt bit for bit from the same
+    /// seeded data), by the sparse path's default solve (shift-invert on the host).
+    Sparse,
 }
 
 /// Times one task on `dev` with `solver` and returns its JSON record (time, matvecs, matrix passes, peak
@@ -311,9 +345,21 @@ pub fn peers_run(p: &PeerParams, task: PeerTask, solver: Solver, dev: &mut dyn D
             let eig = crate::block::eigensolve(dev, solver, &lp)?;
             (t.elapsed().as_secs_f64(), Some(build), eig, n, eps)
         }
+        PeerTask::Sparse => {
+            let (csr, norm, eps, build) = build_sparse(p.sparse_n, p.seed)?;
+            let t = std::time::Instant::now();
+            let bp = crate::block::BlockParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
+            let trivial: Vec<f64> = norm.inv_sqrt_degree.iter().map(|d| 1.0 / d).collect();
+            let eig = crate::shift_invert::shift_invert(&csr, Some(&trivial), &bp)?;
+            (t.elapsed().as_secs_f64(), Some(build), eig, p.sparse_n, eps)
+        }
     };
     Ok(json!({
-        "task": match task { PeerTask::Mushroom => "mushroom", PeerTask::Matrix(_) => "matrix" },
+        "task": match task {
+            PeerTask::Mushroom => "mushroom",
+            PeerTask::Matrix(_) => "matrix",
+            PeerTask::Sparse => "sparse",
+        },
         "n": n,
         "eps": eps,
         "path": dev.kind(),

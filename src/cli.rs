@@ -131,6 +131,9 @@ pub struct PeersArgs {
     /// Comma-separated N of the exported α = 1 diffusion matrices.
     #[arg(long, default_value = "5000,20000", value_delimiter = ',')]
     pub sizes: Vec<usize>,
+    /// N of the exported sparse k-NN kernel (0: none).
+    #[arg(long, default_value_t = 200_000)]
+    pub sparse_n: usize,
     /// Non-trivial eigenpairs.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
@@ -147,7 +150,7 @@ pub struct PeersArgs {
 pub struct PeersRunArgs {
     #[command(flatten)]
     pub common: PeersArgs,
-    /// `mushroom`, or the N of one exported matrix.
+    /// `mushroom`, `sparse` (the exported k-NN kernel at --sparse-n), or the N of one exported matrix.
     #[arg(long)]
     pub task: String,
     /// gpu or cpu.

@@ -216,11 +216,16 @@ fn run_peers(a: cli::PeersArgs, run: Option<(String, String, String)>) -> Result
     if a.mushroom_n < 50 || a.mushroom_m < 3 || a.sizes.iter().any(|&n| n < 50) || a.k == 0 || !(a.tol > 0.0) {
         return Err(Error::param("sizes", "need N ≥ 50, M ≥ 3, k ≥ 1 and tol > 0"));
     }
+    let a_sparse_n = a.sparse_n;
+    if a_sparse_n > 0 && a_sparse_n < 50 {
+        return Err(Error::param("sparse-n", "need 0 (none) or N ≥ 50"));
+    }
     let p = PeerParams {
         dir: a.dir,
         mushroom_n: a.mushroom_n,
         mushroom_m: a.mushroom_m,
         sizes: a.sizes,
+        sparse_n: a.sparse_n,
         k: a.k,
         tol: a.tol,
         seed: a.seed,
@@ -228,10 +233,13 @@ fn run_peers(a: cli::PeersArgs, run: Option<(String, String, String)>) -> Result
     let v = match run {
         None => peers_export(&p)?,
         Some((task, backend, solver)) => {
-            let task = if task == "mushroom" {
-                PeerTask::Mushroom
-            } else {
-                PeerTask::Matrix(task.parse().map_err(|_| Error::param("task", "expected `mushroom` or an N"))?)
+            let task = match task.as_str() {
+                "mushroom" => PeerTask::Mushroom,
+                "sparse" if a_sparse_n > 0 => PeerTask::Sparse,
+                "sparse" => return Err(Error::param("task", "`sparse` needs --sparse-n > 0")),
+                _ => PeerTask::Matrix(
+                    task.parse().map_err(|_| Error::param("task", "expected `mushroom`, `sparse` or an N"))?,
+                ),
             };
             let choice: BackendChoice = backend.parse()?;
             if choice == BackendChoice::Auto {

@@ -7,10 +7,12 @@
 #
 #   bash benches/peers/run.sh                      # N = 5000 and 20 000 (about 10 minutes on 2 cores)
 #   PEERS_SIZES=5000 bash benches/peers/run.sh     # quicker
+#   PEERS_SPARSE=0 bash benches/peers/run.sh       # without the sparse N = 200 000 problem
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DIR=${PEERS_DIR:-target/peers/run}
 SIZES=${PEERS_SIZES:-5000,20000}
+SPARSE=${PEERS_SPARSE:-200000}
 VENVS=target/peers
 cargo build --release --quiet
 NM=target/release/netmatch
@@ -25,7 +27,7 @@ BACKENDS=cpu
 info=$("$NM" info 2>/dev/null || true)
 if grep -q '^chosen:' <<< "$info"; then BACKENDS="cpu gpu"; fi
 rm -rf "$DIR" && mkdir -p "$DIR"
-common=(--dir "$DIR" --sizes "$SIZES")
+common=(--dir "$DIR" --sizes "$SIZES" --sparse-n "$SPARSE")
 echo "peers: exporting the problems to $DIR" >&2
 "$NM" bench peers-export "${common[@]}" > "$DIR/export.json"
 for b in $BACKENDS; do
@@ -45,4 +47,11 @@ for n in ${SIZES//,/ }; do
   "$VENVS/venv-scipy/bin/python" benches/peers/eigsh.py "$DIR/S_$n.npy" 11 1e-5 > "$DIR/eigsh_$n.json"
   rm -f "$DIR/S_$n.npy"
 done
+if [ "$SPARSE" != 0 ]; then
+  # The sparse solve runs on the host (shift-invert), whichever backend: one netmatch run.
+  echo "peers: netmatch shift-invert, sparse k-NN kernel at N = $SPARSE" >&2
+  "$NM" bench peers-run "${common[@]}" --task sparse --backend cpu > "$DIR/netmatch_sparse.json"
+  echo "peers: scipy eigsh (shift-invert), sparse k-NN kernel at N = $SPARSE" >&2
+  "$VENVS/venv-scipy/bin/python" benches/peers/eigsh_sparse.py "$DIR/sparse_$SPARSE.npz" 11 1e-5 > "$DIR/eigsh_sparse.json"
+fi
 "$VENVS/venv-scipy/bin/python" benches/peers/table.py "$DIR" | tee "$DIR/table.md"
