@@ -159,6 +159,12 @@ pub fn interleave(x: &[f32], n: usize, c0: usize, w: usize, width: usize, out: &
     }
 }
 
+/// diag(scale)·X for a column-major block X of columns of length scale.len(): the diagonal scale
+/// that f16 and matrix-free storage apply around each product (see [`Precision::F16`]).
+pub fn scale_columns(x: &[f32], scale: &[f32]) -> Vec<f32> {
+    x.iter().zip(scale.iter().cycle()).map(|(a, s)| a * s).collect()
+}
+
 /// The inverse of [`interleave`]: lanes `0..w` of the n×`width` interleaved `yi` into columns
 /// `c0..c0+w` of the column-major n×b block `y`.
 pub fn deinterleave(yi: &[f32], n: usize, width: usize, c0: usize, w: usize, y: &mut [f32]) {

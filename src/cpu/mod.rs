@@ -44,7 +44,7 @@ impl CpuDevice {
     }
     /// diag(scale)·v, column by column, for the f16 products.
     fn scaled(&self, v: &[f32]) -> Vec<f32> {
-        v.iter().zip(self.scale.iter().cycle()).map(|(a, s)| a * s).collect()
+        crate::backend::scale_columns(v, &self.scale)
     }
     fn check_vec(&self, v: &[f32], what: &str) -> Result<()> {
         if v.len() != self.n {

@@ -167,23 +167,31 @@ impl GpuDevice {
     /// diag(scale)·v column by column when [`Self::scales`]; `v` itself otherwise.
     fn scaled<'a>(&self, v: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
         if self.scales() {
-            v.iter().zip(self.scale.iter().cycle()).map(|(a, s)| a * s).collect()
+            std::borrow::Cow::Owned(crate::backend::scale_columns(v, &self.scale))
         } else {
             std::borrow::Cow::Borrowed(v)
         }
     }
 
-    /// [`Self::scaled`] for a product's result, in place.
-    fn scale_result(&self, mut y: Vec<f32>) -> Vec<f32> {
-        if self.scales() {
-            y.iter_mut().zip(self.scale.iter().cycle()).for_each(|(a, s)| *a *= s);
-        }
-        y
+    /// [`Self::scaled`] for a product's result.
+    fn scale_result(&self, y: Vec<f32>) -> Vec<f32> {
+        if self.scales() { crate::backend::scale_columns(&y, &self.scale) } else { y }
     }
 
     fn encoder(&self) -> wgpu::CommandEncoder {
         self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("netmatch") })
     }
+}
+
+/// The geometry buffers of bindings 1–4 of the `kernel` and `kernel_matmat` shaders (the layout
+/// `shaders/common/tile_d2.wgsl` declares): observations, factors, tangents, normal weights.
+fn upload_geometry(ctx: &GpuContext, geom: &GeometryF32) -> Result<[GpuBuffer<f32>; 4]> {
+    Ok([
+        GpuBuffer::from_slice(ctx, "obs", &geom.obs)?,
+        GpuBuffer::from_slice(ctx, "factors", &geom.factors)?,
+        GpuBuffer::from_slice(ctx, "tangents", &geom.tangents)?,
+        GpuBuffer::from_slice(ctx, "normal weights", &geom.normal_weights)?,
+    ])
 }
 
 /// 32-bit words per stored row: N for f32, ⌈N/2⌉ for f16 pairs.
@@ -281,10 +289,7 @@ impl Device for GpuDevice {
             blocks.push(Block { row0, rows, buf });
             row0 += rows;
         }
-        let obs = GpuBuffer::from_slice(&ctx, "obs", &geom.obs)?;
-        let factors = GpuBuffer::from_slice(&ctx, "factors", &geom.factors)?;
-        let tangents = GpuBuffer::from_slice(&ctx, "tangents", &geom.tangents)?;
-        let normal_w = GpuBuffer::from_slice(&ctx, "normal weights", &geom.normal_weights)?;
+        let [obs, factors, tangents, normal_w] = upload_geometry(&ctx, geom)?;
         // One spare (zero) entry: the f16 pad column multiplies it.
         let vec_in = GpuBuffer::<f32>::zeroed(&ctx, "vec in", n + 1)?;
         let vec_out = GpuBuffer::<f32>::zeroed(&ctx, "vec out", n)?;
@@ -367,10 +372,7 @@ impl Device for GpuDevice {
         self.bg_matmat.clear();
         self.bg_normalise.clear();
         self.n = 0;
-        let obs = GpuBuffer::from_slice(&ctx, "obs", &geom.obs)?;
-        let factors = GpuBuffer::from_slice(&ctx, "factors", &geom.factors)?;
-        let tangents = GpuBuffer::from_slice(&ctx, "tangents", &geom.tangents)?;
-        let normal_w = GpuBuffer::from_slice(&ctx, "normal weights", &geom.normal_weights)?;
+        let [obs, factors, tangents, normal_w] = upload_geometry(&ctx, geom)?;
         let x = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free x", n * matmat::WIDTH)?;
         let y = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free y", n * matmat::WIDTH)?;
         let bind_group = bind(

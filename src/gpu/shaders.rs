@@ -1,12 +1,16 @@
 //! The shader registry: every `shaders/*.wgsl` file, embedded at compile time under the name of its
-//! Rust stage and CPU twin. Tests validate each entry with naga.
+//! Rust stage and CPU twin. WGSL has no includes, so a kernel that shares a function with another gets
+//! the shared file (`shaders/common/`) prepended here. Tests validate each entry with naga.
 
 /// (name, WGSL source) for every kernel. One kernel per file, entry point `main`.
 pub const SHADERS: &[(&str, &str)] = &[
-    ("kernel", include_str!("../../shaders/kernel.wgsl")),
+    ("kernel", concat!(include_str!("../../shaders/common/tile_d2.wgsl"), include_str!("../../shaders/kernel.wgsl"))),
     ("matvec", include_str!("../../shaders/matvec.wgsl")),
     ("matmat", include_str!("../../shaders/matmat.wgsl")),
-    ("kernel_matmat", include_str!("../../shaders/kernel_matmat.wgsl")),
+    (
+        "kernel_matmat",
+        concat!(include_str!("../../shaders/common/tile_d2.wgsl"), include_str!("../../shaders/kernel_matmat.wgsl")),
+    ),
     ("csr_matmat", include_str!("../../shaders/csr_matmat.wgsl")),
     ("normalise", include_str!("../../shaders/normalise.wgsl")),
     ("lanczos_project", include_str!("../../shaders/lanczos_project.wgsl")),
