@@ -9,6 +9,11 @@ use crate::dense::svd;
 use crate::error::{Error, Result};
 use crate::stats::{corr, standardise};
 
+/// Cross-correlation between A's coordinate of one matched pair and B's of another at which the two
+/// pairs are aligned jointly: well above what sampling leaves between distinct eigenfunctions
+/// (≈ 1/√N), well below a real correspondence.
+pub const MIXED_CORR: f64 = 0.3;
+
 /// The result of aligning A's coordinates to B's.
 #[derive(Clone, Debug)]
 pub struct Alignment {
@@ -59,21 +64,39 @@ pub fn align(
     }
     matched.sort_unstable();
     let d = matched.len();
-    // Blocks of near-equal eigenvalues among A's matched coordinates, chained by the relative gap of
-    // the diffusion rates μ = −ln λ (the Laplacian's eigenvalues). The gap of λ itself says nothing:
-    // every leading λ lies within a few per cent of 1.
+    // Blocks: coordinates whose correspondence is mixed, aligned jointly. Two matched pairs join one
+    // block when their eigenvalues are near-equal (relative gap of the diffusion rates μ = −ln λ
+    // below `gap`; the gap of λ itself says nothing, every leading λ lies within a few per cent of 1)
+    // or when A's coordinate of one pair correlates with B's coordinate of the other by ≥
+    // [`MIXED_CORR`]: then only their span is shared (a circle's cos/sin pair, whose two rates finite
+    // sampling splits by a few per cent; a square's x/y modes), and Procrustes aligns the span.
     let rate = |l: f64| -(l.clamp(1e-300, 1.0 - 1e-15)).ln();
+    let mut parent: Vec<usize> = (0..d).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for p in 0..d {
+        for q in p + 1..d {
+            let (lp, lq) = (rate(a_vals[a_sel[matched[p].0]]), rate(a_vals[a_sel[matched[q].0]]));
+            let near = (lp - lq).abs() <= gap * lp.max(lq);
+            let mixed = corr(&sa[matched[p].0], &sb[matched[q].1]).abs() >= MIXED_CORR
+                || corr(&sa[matched[q].0], &sb[matched[p].1]).abs() >= MIXED_CORR;
+            if near || mixed {
+                let (rp, rq) = (root(&mut parent, p), root(&mut parent, q));
+                parent[rq] = rp;
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..d).map(|p| root(&mut parent, p)).collect();
     let mut blocks: Vec<Vec<usize>> = Vec::new();
     for p in 0..d {
-        let lam = rate(a_vals[a_sel[matched[p].0]]);
-        let joins = blocks.last().and_then(|blk| blk.last()).is_some_and(|&q| {
-            let mu = rate(a_vals[a_sel[matched[q].0]]);
-            (lam - mu).abs() <= gap * mu.max(lam)
-        });
-        if joins {
-            blocks.last_mut().expect("checked").push(p);
-        } else {
-            blocks.push(vec![p]);
+        match blocks.iter_mut().find(|b| roots[b[0]] == roots[p]) {
+            Some(b) => b.push(p),
+            None => blocks.push(vec![p]),
         }
     }
     let mut a_aligned = Array2::zeros((n, d));

@@ -114,6 +114,29 @@ pub enum BenchCommand {
     PeersExport(PeersArgs),
     /// Times one netmatch path on one peer problem (one process per path: clean peak RSS).
     PeersRun(PeersRunArgs),
+    /// The verdict-evaluation suite: seeded network pairs with a known answer through `compare` at its
+    /// defaults; a confusion matrix and one row per family.
+    Verdicts(BenchVerdictsArgs),
+}
+
+/// Arguments of `netmatch bench verdicts`.
+#[derive(Args, Debug)]
+pub struct BenchVerdictsArgs {
+    /// One small case per family (the variant `cargo test` runs).
+    #[arg(long)]
+    pub quick: bool,
+    /// Cases per family (default 3, 1 with --quick).
+    #[arg(long)]
+    pub reps: Option<usize>,
+    /// Seed of every network, input and burst: a new seed gives pairs never seen before.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Only the families whose name contains this.
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Write the JSON record (summary and every case's report) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments shared by the peer commands.
@@ -259,7 +282,7 @@ pub struct CompareArgs {
     /// Position of the shared ε on the auto rule's scaling plateau (0 lower end, 0.5 middle, 1 upper end).
     #[arg(long, default_value_t = 0.75)]
     pub eps_position: f64,
-    /// Intrinsic dimension d (default: each network's ε log-log estimate).
+    /// Intrinsic dimension d (default: each network's from its bursts or Jacobians).
     #[arg(long)]
     pub d: Option<usize>,
     /// Non-trivial diffusion coordinates per network.
@@ -284,16 +307,23 @@ pub struct CompareArgs {
     /// Also compare A's first q = 1 … 2d+1 picked neurons against B and report each.
     #[arg(long)]
     pub whitney_sweep: bool,
-    /// Equivalent when both held-out RMSEs are at most this (relative).
+    /// The deciding bound: equivalent when o_A → o_B and o_B → o_A predict held-out data within this
+    /// relative RMSE in every fold, not equivalent when every fold misses it.
+    #[arg(long, default_value_t = 0.08)]
+    pub predict_rmse: f64,
+    /// Cross-validation folds of the deciding regressions (the verdict's stability).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Explanation only: T_AB / T_BA within this are reported as predicting.
     #[arg(long, default_value_t = 0.02)]
     pub equivalent_rmse: f64,
-    /// Equivalent needs every matched |corr| at least this.
+    /// Explanation only: matched |corr| below this is reported.
     #[arg(long, default_value_t = 0.99)]
     pub equivalent_corr: f64,
-    /// Not equivalent when either held-out RMSE exceeds this.
+    /// Explanation only: T_AB / T_BA above this are reported as failing.
     #[arg(long, default_value_t = 0.10)]
     pub not_equivalent_rmse: f64,
-    /// Largest relative difference of matched diffusion rates for the spectra to match.
+    /// Explanation only: matched diffusion rates differing by more than this are reported.
     #[arg(long, default_value_t = 0.25)]
     pub spectrum_tol: f64,
     /// Seed (ε subsample, splits, start vectors).

@@ -17,8 +17,8 @@ use crate::progress::Progress;
 use crate::rng::Rng;
 use crate::select;
 use crate::stats::{Similarity, r2, similarity};
-use crate::transform::{Krr, relative_rmse};
-use crate::verdict::{Evidence, Thresholds, Verdict, decide};
+use crate::transform::{Krr, cross_validated_rmse, relative_rmse};
+use crate::verdict::{Evidence, Thresholds, Verdict, decide, fold_verdict};
 
 /// Fewest base inputs a comparison accepts.
 pub const MIN_POINTS: usize = 50;
@@ -46,12 +46,16 @@ pub struct CompareParams {
     pub eps_position: f64,
     /// α-normalisation.
     pub alpha: f64,
-    /// Intrinsic dimension d; `None` takes each network's log-log estimate.
+    /// Intrinsic dimension d; `None` takes each network's from its bursts (or Jacobians): the median
+    /// per-point rank (see [`crate::covariance`]).
     pub d: Option<usize>,
     /// Relative eigenvalue gap below which coordinates form a degenerate block.
     pub gap: f64,
-    /// Fraction of points held out for scoring.
+    /// Fraction of points held out for scoring T_AB and T_BA.
     pub test_fraction: f64,
+    /// Cross-validation folds of the deciding direct regressions (every point held out once; the
+    /// spread over the folds is the verdict's stability).
+    pub folds: usize,
     /// Local-geometry parameters.
     pub covariance: CovarianceParams,
     /// Verdict thresholds.
@@ -72,8 +76,10 @@ impl Default for CompareParams {
             d: None,
             gap: 1e-2,
             test_fraction: 0.2,
-            // Fold protection: see the normal-direction note in `covariance`.
-            covariance: CovarianceParams { normal_weight: 3.0, ..Default::default() },
+            folds: 5,
+            // Fold protection: see the normal-direction note in `covariance`. The Wishart correction
+            // makes networks sampled with different burst sizes M comparable.
+            covariance: CovarianceParams { normal_weight: 3.0, wishart: true, ..Default::default() },
             thresholds: Thresholds::default(),
             seed: 0,
             verbose: false,
@@ -92,8 +98,14 @@ pub struct Comparison {
     pub eps: f64,
     /// Each network's own ε choice (auto: with its scaling plateau and implied dimension).
     pub eps_choices: (EpsilonChoice, EpsilonChoice),
-    /// The intrinsic dimension used for A and B (given, or rounded from the ε log-log slope).
+    /// The intrinsic dimension used for A and B (given, or from the bursts).
     pub dims: (usize, usize),
+    /// Fractions of A's and B's points whose own rank is below the common one.
+    pub deficient: (f64, f64),
+    /// Fractions of A's and B's points where the network is locally constant.
+    pub constant: (f64, f64),
+    /// Per cross-validation fold: held-out relative RMSE of the direct regressions (A → B, B → A).
+    pub folds: Vec<(f64, f64)>,
     /// Embeddings of A and B.
     pub embeddings: (Embedding, Embedding),
     /// r_k curves of A and B (entry c belongs to ψ_{c+1}).
@@ -106,7 +118,7 @@ pub struct Comparison {
     pub rmse: (f64, f64),
     /// Per-component R² of T_AB (components of o_B) and T_BA (components of o_A).
     pub r2: (Vec<f64>, Vec<f64>),
-    /// Held-out relative RMSE of the direct regressions o_A → o_B and o_B → o_A.
+    /// Held-out relative RMSE of the direct regressions o_A → o_B and o_B → o_A, mean over the folds.
     pub baseline_rmse: (f64, f64),
     /// Held-out relative RMSE of reconstructing `inputs` from o_A, o_B (when inputs are present).
     pub input_rmse: (Option<f64>, Option<f64>),
@@ -228,6 +240,9 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
             return Err(Error::param("d", format!("must lie in 1..={} (the number of coordinates k), got {d}", p.k)));
         }
     }
+    if !(2..=20).contains(&p.folds) {
+        return Err(Error::param("folds", format!("must lie in 2..=20, got {}", p.folds)));
+    }
     if !(0.05..=0.5).contains(&p.test_fraction) {
         return Err(Error::param("test-fraction", format!("must lie in [0.05, 0.5], got {}", p.test_fraction)));
     }
@@ -256,6 +271,13 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         None => e.eps,
     };
     let eps = (on_plateau(&ea) * on_plateau(&eb)).sqrt();
+    // Dimension per network: given, or from its bursts (the median per-point rank).
+    let (da, db) = match p.d {
+        Some(d) => (d, d),
+        None => (ga.rank, gb.rank),
+    };
+    let deficient = (ga.deficient_fraction(), gb.deficient_fraction());
+    let constant = (ga.constant_fraction(), gb.constant_fraction());
     drop((ga, gb));
     bar.step();
     let ep = EmbedParams {
@@ -283,16 +305,10 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     }
     timings.push(("embed", t.elapsed().as_secs_f64()));
     t = std::time::Instant::now();
-    // Dimension per network: given, or the log-log estimate (rounded, at least 1).
-    let dim_of = |e: &Option<f64>| e.map(|v| v.round().max(1.0) as usize).unwrap_or(1).min(p.k);
-    let (da, db) = match p.d {
-        Some(d) => (d, d),
-        None => (dim_of(&ea.dimension), dim_of(&eb.dimension)),
-    };
     let ra = select::residuals(&emb_a.coords, p.seed)?;
     let rb = select::residuals(&emb_b.coords, p.seed)?;
-    let sa = select::choose(&ra, Some(da), 0.9);
-    let sb = select::choose(&rb, Some(db), 0.9);
+    let sa = select::choose_count(&ra, da.min(p.k));
+    let sb = select::choose_count(&rb, db.min(p.k));
     timings.push(("select", t.elapsed().as_secs_f64()));
     t = std::time::Instant::now();
     let al = align(&emb_a.coords, &emb_a.eigenvalues, &sa, &emb_b.coords, &sb, p.gap)?;
@@ -330,10 +346,6 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     let t_ba = g_a.predict(unfold.apply(&phi_b.predict(ob_t.view())).view());
     let rmse = (relative_rmse(&t_ab, &ob_t), relative_rmse(&t_ba, &oa_t));
     let r2s = (r2(&t_ab, &ob_t), r2(&t_ba, &oa_t));
-    let direct_ab = Krr::fit(rows(oa, &train).view(), rows(ob, &train).view(), p.seed + 4)?;
-    let direct_ba = Krr::fit(rows(ob, &train).view(), rows(oa, &train).view(), p.seed + 5)?;
-    let baseline_rmse =
-        (relative_rmse(&direct_ab.predict(oa_t.view()), &ob_t), relative_rmse(&direct_ba.predict(ob_t.view()), &oa_t));
     let input_rmse = |o: &Observations| -> Result<Option<f64>> {
         match &o.inputs {
             None => Ok(None),
@@ -344,22 +356,33 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         }
     };
     let input_rmse = (input_rmse(a)?, input_rmse(b)?);
+    // The deciding evidence: each network's observations predicted from the other's, both ways, in
+    // every cross-validation fold.
+    let cv_ab = cross_validated_rmse(oa.view(), ob.view(), p.folds, p.seed + 7)?;
+    let cv_ba = cross_validated_rmse(ob.view(), oa.view(), p.folds, p.seed + 8)?;
+    let folds: Vec<(f64, f64)> = cv_ab.into_iter().zip(cv_ba).collect();
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let baseline_rmse = (mean(folds.iter().map(|f| f.0).collect()), mean(folds.iter().map(|f| f.1).collect()));
     timings.push(("transform", t.elapsed().as_secs_f64()));
     bar.step();
     bar.start("CKA, Procrustes, CCA");
     let sim = similarity(oa, ob)?;
     bar.finish("done");
     let ev = Evidence {
+        direct: folds.clone(),
+        dims: (da, db),
+        deficient,
+        constant,
+        coords: (sa.len(), sb.len()),
         rmse_ab: rmse.0,
         rmse_ba: rmse.1,
         corr: al.corr.clone(),
-        dims: (sa.len(), sb.len()),
         rate_diffs: rate_diffs.clone(),
     };
     let (verdict, mut reasons) = decide(&ev, &p.thresholds);
     for (name, r) in [("A", input_rmse.0), ("B", input_rmse.1)] {
         if let Some(r) = r {
-            if r > p.thresholds.not_equivalent_rmse {
+            if r > p.thresholds.predict_rmse {
                 reasons.push(format!("{name}'s observations do not determine the inputs (held-out input reconstruction RMSE {:.1} %): its observation map is not injective", 100.0 * r));
             }
         }
@@ -381,6 +404,9 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         eps,
         eps_choices: (ea, eb),
         dims: (da, db),
+        deficient,
+        constant,
+        folds,
         embeddings: (emb_a, emb_b),
         r_k: (ra, rb),
         selected: (sa, sb),
@@ -426,7 +452,16 @@ impl Comparison {
             "eps": self.eps,
             "eps_a": eps_json(&self.eps_choices.0),
             "eps_b": eps_json(&self.eps_choices.1),
-            "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1},
+            "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1, "source": if p.d.is_some() { "given" } else { "bursts" }},
+            "rank_deficient_fraction": {"a": self.deficient.0, "b": self.deficient.1},
+            "locally_constant_fraction": {"a": self.constant.0, "b": self.constant.1},
+            "coordinates_selected": {"a": self.selected.0.len(), "b": self.selected.1.len()},
+            "stability": {
+                "folds": self.folds.len(),
+                "direct_rmse_ab": self.folds.iter().map(|f| f.0).collect::<Vec<_>>(),
+                "direct_rmse_ba": self.folds.iter().map(|f| f.1).collect::<Vec<_>>(),
+                "verdicts": self.folds.iter().map(|f| fold_verdict(f.0, f.1, &p.thresholds).as_str()).collect::<Vec<_>>(),
+            },
             "backend": ea.backend,
             "adapter": ea.adapter,
             "a": emb(ea, &self.r_k.0, &self.selected.0, self.input_rmse.0),
@@ -454,7 +489,10 @@ impl Comparison {
                 "k": p.k, "alpha": p.alpha, "d": p.d, "gap": p.gap, "test_fraction": p.test_fraction, "seed": p.seed,
                 "eps_position": p.eps_position, "normal_weight": p.covariance.normal_weight,
                 "rank": p.covariance.rank,
+                "folds": p.folds, "wishart": p.covariance.wishart,
                 "thresholds": {
+                    "predict_rmse": p.thresholds.predict_rmse,
+                    "deficient_diff": p.thresholds.deficient_diff,
                     "equivalent_rmse": p.thresholds.equivalent_rmse,
                     "equivalent_corr": p.thresholds.equivalent_corr,
                     "not_equivalent_rmse": p.thresholds.not_equivalent_rmse,

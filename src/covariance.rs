@@ -21,6 +21,20 @@
 //! `compare` defaults to ν = 10, which the folded scalar-network test needs. For neighbours the normal offset is second order (curvature), so
 //! the local metric is unchanged; across a fold it is O(1) and disconnects the branches. ν = 0 gives
 //! the plain truncated pseudo-inverse; with r = D there is no normal space and nothing changes.
+//!
+//! Rank from bursts (functional dependence). A burst's spectrum decays geometrically — tangent
+//! directions, then curvature directions of relative size ~(σκ)², then rounding — so no fixed gap
+//! separates the tiers on every network (a strongly curved interval's curvature term can sit within
+//! 10³ of its tangent). What does separate them: a curvature direction's burst coordinate z_k is a
+//! quadratic function of the tangent coordinates of the same samples, a tangent one is not. So the
+//! principal directions are walked in order and z_k is regressed on [1, z_1…z_{k−1}, z_t·z_j] (t over
+//! the tangent directions found so far); a leave-one-out R² below ½ makes it a new tangent direction,
+//! the first one above ½ ends the walk. Jacobians have exact rank: they keep the gap rule.
+//!
+//! Locally constant points. A point whose burst (or Jacobian) does not vary at all, or varies less
+//! than 1e-12 of the median point's largest eigenvalue, has rank 0: the network is blind there. That
+//! is evidence about the network (reported as the fraction of such points), not an error; only data
+//! with no varying point at all are unusable.
 
 use std::collections::BTreeMap;
 
@@ -43,13 +57,18 @@ pub struct CovarianceParams {
     /// A spectral gap at least this large (ratio of consecutive eigenvalues) ends the genuine directions.
     pub gap_ratio: f64,
     /// ν: weight of the normal part of a displacement relative to the weakest kept direction
-    /// (default 0 here; [`crate::compare::CompareParams`] defaults to 10).
+    /// (default 0 here; [`crate::compare::CompareParams`] defaults to 3).
     pub normal_weight: f64,
+    /// Multiply the burst precision C⁻¹ by the Wishart factor (M − r − 2)/(M − 1), which removes the
+    /// bias of inverting a sample covariance of M bursts (without it every distance is 3–7 % long at
+    /// M = 64, more at small M, so networks sampled with different M get different spectra). Off for
+    /// `embed` (the plain formula, as datafold computes it); on for `compare`.
+    pub wishart: bool,
 }
 
 impl Default for CovarianceParams {
     fn default() -> Self {
-        CovarianceParams { rank: None, rcond: 1e-8, gap_ratio: 1e3, normal_weight: 0.0 }
+        CovarianceParams { rank: None, rcond: 1e-8, gap_ratio: 1e3, normal_weight: 0.0, wishart: false }
     }
 }
 
@@ -70,8 +89,24 @@ pub struct LocalGeometry {
     pub tangents: Vec<f64>,
     /// Normal weights w_i = ν/λ_r,i (0 when r = D or ν = 0).
     pub normal_weights: Vec<f64>,
-    /// Per-point rank estimates: rank → number of points.
+    /// Per-point rank estimates: rank → number of points (rank 0: locally constant).
     pub rank_histogram: BTreeMap<usize, usize>,
+    /// Per-point rank estimates, in point order.
+    pub point_ranks: Vec<usize>,
+    /// The factor applied to every precision C⁻¹ (the Wishart correction, or 1).
+    pub precision_factor: f64,
+}
+
+impl LocalGeometry {
+    /// Fraction of the points whose own rank is below the common rank r: where the network is locally
+    /// constant or loses a direction.
+    pub fn deficient_fraction(&self) -> f64 {
+        self.point_ranks.iter().filter(|&&r| r < self.rank).count() as f64 / self.n.max(1) as f64
+    }
+    /// Fraction of the points where the network is locally constant (rank 0).
+    pub fn constant_fraction(&self) -> f64 {
+        self.point_ranks.iter().filter(|&&r| r == 0).count() as f64 / self.n.max(1) as f64
+    }
 }
 
 impl LocalGeometry {
@@ -167,6 +202,96 @@ pub fn spectral_rank(values: &[f64], rcond: f64, gap_ratio: f64) -> usize {
     best.0
 }
 
+/// Leave-one-out R² of the least-squares fit of `y` on the columns of `x` (rows × p, row-major), via
+/// the hat matrix of a pseudo-inverse (robust to collinear columns). 1 = exactly predicted.
+fn loo_r2(x: &[f64], rows: usize, p: usize, y: &[f64]) -> f64 {
+    let mut g = vec![0.0; p * p];
+    for a in 0..rows {
+        let r = &x[a * p..(a + 1) * p];
+        for i in 0..p {
+            for j in 0..=i {
+                g[i * p + j] += r[i] * r[j];
+            }
+        }
+    }
+    for i in 0..p {
+        for j in 0..i {
+            g[j * p + i] = g[i * p + j];
+        }
+    }
+    let Ok(e) = sym_eig(&g, p) else { return 0.0 };
+    let top = e.values.first().copied().unwrap_or(0.0).max(1e-300);
+    // G⁺ = Σ v vᵀ/λ over λ > 1e-10·top.
+    let mut ginv = vec![0.0; p * p];
+    for k in 0..p {
+        let lam = e.values[k];
+        if lam <= 1e-10 * top {
+            continue;
+        }
+        let v = e.vector(k);
+        for i in 0..p {
+            for j in 0..p {
+                ginv[i * p + j] += v[i] * v[j] / lam;
+            }
+        }
+    }
+    let xty: Vec<f64> = (0..p).map(|i| (0..rows).map(|a| x[a * p + i] * y[a]).sum()).collect();
+    let beta: Vec<f64> = (0..p).map(|i| (0..p).map(|j| ginv[i * p + j] * xty[j]).sum()).collect();
+    let mean = y.iter().sum::<f64>() / rows as f64;
+    let (mut press, mut tss) = (0.0, 0.0);
+    for a in 0..rows {
+        let r = &x[a * p..(a + 1) * p];
+        let fit: f64 = r.iter().zip(&beta).map(|(u, b)| u * b).sum();
+        let h: f64 = (0..p).map(|i| r[i] * (0..p).map(|j| ginv[i * p + j] * r[j]).sum::<f64>()).sum();
+        let res = (y[a] - fit) / (1.0 - h).max(1e-3);
+        press += res * res;
+        tss += (y[a] - mean).powi(2);
+    }
+    if tss <= 0.0 { 1.0 } else { 1.0 - press / tss }
+}
+
+/// The number of tangent directions of one burst by functional dependence (module doc): `f` holds
+/// the centred samples (rows × dim), `s` their spectrum, `floor` the eigenvalue below which
+/// directions are noise.
+fn dependence_rank(f: &[f64], rows: usize, dim: usize, s: &Spectrum, floor: f64) -> usize {
+    let usable = s.values.iter().take_while(|&&v| v > floor).count().min(s.vectors.len());
+    if usable == 0 {
+        return 0;
+    }
+    // Burst coordinates along the principal directions, standardised (R² is scale-free).
+    let z = |k: usize| -> Vec<f64> {
+        let v = &s.vectors[k];
+        let col: Vec<f64> = (0..rows).map(|a| (0..dim).map(|c| f[a * dim + c] * v[c]).sum()).collect();
+        let sd = (col.iter().map(|x| x * x).sum::<f64>() / rows as f64).sqrt().max(1e-300);
+        col.into_iter().map(|x| x / sd).collect()
+    };
+    let mut zs = vec![z(0)];
+    let mut tangent = vec![0usize];
+    for k in 1..usable.min(MAX_RANK + 1) {
+        // Regressors: 1, z_0..z_{k−1}, z_t·z_j for tangent t ≤ j < k.
+        let mut cols: Vec<Vec<f64>> = vec![vec![1.0; rows]];
+        cols.extend(zs.iter().cloned());
+        for &t in &tangent {
+            for j in t..k {
+                cols.push(zs[t].iter().zip(&zs[j]).map(|(a, b)| a * b).collect());
+            }
+        }
+        let p = cols.len();
+        // Too few samples for a meaningful leave-one-out fit: stop counting here.
+        if p + 4 > rows {
+            break;
+        }
+        let x: Vec<f64> = (0..rows).flat_map(|a| cols.iter().map(move |c| c[a])).collect();
+        let zk = z(k);
+        if loo_r2(&x, rows, p, &zk) >= 0.5 {
+            break;
+        }
+        tangent.push(k);
+        zs.push(zk);
+    }
+    tangent.len()
+}
+
 /// Builds the local geometry of `data` (validated observations).
 pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<LocalGeometry> {
     let n = data.n();
@@ -192,7 +317,7 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
         }
     }
     let sigma2 = data.sigma * data.sigma;
-    let spectra: Vec<Spectrum> = (0..n)
+    let spectra = (0..n)
         .into_par_iter()
         .map(|i| {
             let (f, rows) = match &data.local {
@@ -222,24 +347,38 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
                     (f, jd)
                 }
             };
-            spectrum_of_gram(&f, rows, dim)
+            let s = spectrum_of_gram(&f, rows, dim)?;
+            let top = s.values.first().copied().unwrap_or(0.0);
+            let r = if top <= 0.0 {
+                0
+            } else if matches!(data.local, LocalSource::Bursts(_)) {
+                dependence_rank(&f, rows, dim, &s, params.rcond * top)
+            } else {
+                spectral_rank(&s.values, params.rcond, params.gap_ratio)
+            };
+            Ok((s, r))
         })
-        .collect::<Result<_>>()?;
-
-    let mut ranks = Vec::with_capacity(n);
-    for (i, s) in spectra.iter().enumerate() {
-        let r = spectral_rank(&s.values, params.rcond, params.gap_ratio);
-        if r == 0 {
-            return Err(Error::Degenerate(format!(
-                "point {i}: its {} has zero covariance (the network output does not vary there); \
-                 check sigma or drop the point",
-                match data.local {
-                    LocalSource::Bursts(_) => "burst",
-                    LocalSource::Jacobians(_) => "Jacobian",
-                }
-            )));
+        .collect::<Result<Vec<_>>>()?;
+    let (spectra, mut ranks): (Vec<Spectrum>, Vec<usize>) = spectra.into_iter().unzip();
+    // Locally constant points: no variation beyond 1e-12 of the median point's top eigenvalue.
+    let mut tops: Vec<f64> = spectra.iter().map(|s| s.values.first().copied().unwrap_or(0.0).max(0.0)).collect();
+    tops.sort_unstable_by(f64::total_cmp);
+    let median_top = tops[(tops.len() - 1) / 2];
+    for (r, s) in ranks.iter_mut().zip(&spectra) {
+        if s.values.first().copied().unwrap_or(0.0) <= 1e-12 * median_top {
+            *r = 0;
         }
-        ranks.push(r);
+    }
+    let varying: Vec<usize> = ranks.iter().copied().filter(|&r| r > 0).collect();
+    if varying.is_empty() {
+        return Err(Error::Degenerate(format!(
+            "the observations do not vary under any {}: the network is constant around every base input \
+             (check sigma)",
+            match data.local {
+                LocalSource::Bursts(_) => "burst",
+                LocalSource::Jacobians(_) => "Jacobian",
+            }
+        )));
     }
     let mut rank_histogram = BTreeMap::new();
     for &r in &ranks {
@@ -248,7 +387,9 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
     let rank = match params.rank {
         Some(r) => r,
         None => {
-            let mut sorted = ranks.clone();
+            // The median over the points where the network varies: blind points are reported, they
+            // do not lower the dimension of the rest.
+            let mut sorted = varying;
             sorted.sort_unstable();
             let r = sorted[(sorted.len() - 1) / 2];
             if r > MAX_RANK {
@@ -268,6 +409,15 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             obs.push(data.obs[[i, c]] - mean[c]);
         }
     }
+    // Wishart: E[Ĉ⁻¹] = C⁻¹ (M − 1)/(M − r − 2) for a sample covariance of M Gaussian bursts.
+    let precision_factor = match &data.local {
+        LocalSource::Bursts(b) if params.wishart && b.shape()[1] > rank + 2 => {
+            let m = b.shape()[1] as f64;
+            (m - rank as f64 - 2.0) / (m - 1.0)
+        }
+        _ => 1.0,
+    };
+    let root = precision_factor.sqrt();
     let mut factors = vec![0.0; n * dim * rank];
     let mut tangents = vec![0.0; n * dim * rank];
     let mut normal_weights = vec![0.0; n];
@@ -275,8 +425,12 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
         .par_chunks_mut(dim * rank)
         .zip(tangents.par_chunks_mut(dim * rank))
         .zip(normal_weights.par_iter_mut())
-        .zip(spectra.par_iter())
-        .for_each(|(((u, v), w), s)| {
+        .zip(spectra.par_iter().zip(ranks.par_iter()))
+        .for_each(|(((u, v), w), (s, &ri))| {
+            if ri == 0 {
+                // Locally constant: no direction to measure, no normal term (zeros as allocated).
+                return;
+            }
             let floor = params.rcond * s.values[0];
             let mut weakest = s.values[0];
             for k in 0..rank.min(s.values.len()) {
@@ -286,7 +440,7 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
                     break;
                 }
                 weakest = s.values[k];
-                let inv = 1.0 / s.values[k].sqrt();
+                let inv = root / s.values[k].sqrt();
                 for c in 0..dim {
                     u[c * rank + k] = s.vectors[k][c] * inv;
                     v[c * rank + k] = s.vectors[k][c];
@@ -294,5 +448,16 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             }
             *w = if rank < dim { params.normal_weight / weakest } else { 0.0 };
         });
-    Ok(LocalGeometry { n, dim, rank, obs, factors, tangents, normal_weights, rank_histogram })
+    Ok(LocalGeometry {
+        n,
+        dim,
+        rank,
+        obs,
+        factors,
+        tangents,
+        normal_weights,
+        rank_histogram,
+        point_ranks: ranks,
+        precision_factor,
+    })
 }

@@ -39,6 +39,7 @@ pub mod select;
 pub mod shift_invert;
 pub mod sparse;
 pub mod stats;
+pub mod suite;
 pub mod testing;
 pub mod transform;
 pub mod verdict;

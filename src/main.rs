@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Demo(DemoCommand::Horse(a)) => run_horse(a),
         Command::Bench(BenchCommand::Embed(a)) => run_bench(a),
         Command::Bench(BenchCommand::PeersExport(a)) => run_peers(a, None),
+        Command::Bench(BenchCommand::Verdicts(a)) => run_verdicts(a),
         Command::Bench(BenchCommand::PeersRun(a)) => {
             let (task, backend, solver) = (a.task.clone(), a.backend.clone(), a.solver.clone());
             run_peers(a.common, Some((task, backend, solver)))
@@ -211,6 +212,37 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_verdicts(a: cli::BenchVerdictsArgs) -> Result<ExitCode> {
+    use netmatch::suite::{SuiteParams, run, summary, table};
+    let mut p = if a.quick { SuiteParams::quick(a.seed) } else { SuiteParams::full(a.seed) };
+    if let Some(r) = a.reps {
+        if !(1..=20).contains(&r) {
+            return Err(Error::param("reps", format!("must lie in 1..=20, got {r}")));
+        }
+        p.reps = r;
+    }
+    p.filter = a.family;
+    let t = std::time::Instant::now();
+    let mut dev = netmatch::cpu::CpuDevice::new();
+    let mut k = 0;
+    let results = run(&p, &mut dev, &mut |r| {
+        k += 1;
+        let v = match &r.verdict {
+            Ok(v) => v.as_str().to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        let mark = if r.right() { "ok  " } else { "MISS" };
+        eprintln!("[{k:>3}] {mark} {:<22} {:<15} → {v} ({:.1} s) {}", r.family, r.truth.as_str(), r.seconds, r.what);
+    })?;
+    let s = summary(&results, &p, t.elapsed().as_secs_f64());
+    if let Some(path) = &a.out {
+        let text = serde_json::to_string_pretty(&s).map_err(|e| Error::Gpu(e.to_string()))?;
+        netmatch::data::write_file_atomic(path, text.as_bytes())?;
+    }
+    print!("{}", table(&s));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_peers(a: cli::PeersArgs, run: Option<(String, String, String)>) -> Result<ExitCode> {
     use netmatch::bench::{PeerParams, PeerTask, peers_export, peers_run};
     if a.mushroom_n < 50 || a.mushroom_m < 3 || a.sizes.iter().any(|&n| n < 50) || a.k == 0 || !(a.tol > 0.0) {
@@ -282,6 +314,7 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
     let eps: EpsilonRule = a.eps.parse()?;
     let backend: BackendChoice = a.backend.parse()?;
     for (flag, v, lo, hi) in [
+        ("predict-rmse", a.predict_rmse, 0.0, 1.0),
         ("equivalent-rmse", a.equivalent_rmse, 0.0, 1.0),
         ("equivalent-corr", a.equivalent_corr, 0.0, 1.0),
         ("not-equivalent-rmse", a.not_equivalent_rmse, 0.0, 10.0),
@@ -352,11 +385,14 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
         d: a.d,
         gap: a.gap,
         test_fraction: a.test_fraction,
+        folds: a.folds,
         thresholds: Thresholds {
+            predict_rmse: a.predict_rmse,
             equivalent_rmse: a.equivalent_rmse,
             equivalent_corr: a.equivalent_corr,
             not_equivalent_rmse: a.not_equivalent_rmse,
             spectrum_tol: a.spectrum_tol,
+            ..Default::default()
         },
         seed: a.seed,
         verbose: !a.quiet,

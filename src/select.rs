@@ -114,3 +114,17 @@ pub fn choose(r: &[f64], d: Option<usize>, threshold: f64) -> Vec<usize> {
     keep.sort_unstable();
     keep.into_iter().map(|c| c + 1).collect()
 }
+
+/// r_k above which a coordinate counts as a new direction (halfway between a harmonic, r ≈ 0, and a
+/// new direction, r ≈ 1).
+pub const NEW_DIRECTION: f64 = 0.5;
+
+/// The coordinates to keep when the intrinsic dimension `d` is known (from the bursts): every
+/// coordinate with r_k ≥ [`NEW_DIRECTION`], at least the `d` largest (a domain with boundary needs d)
+/// and at most 2d (Whitney: 2d coordinates embed any d-manifold; a closed one needs more than d, a
+/// circle its cos/sin pair). Returned as 1-based column indices in increasing order.
+pub fn choose_count(r: &[f64], d: usize) -> Vec<usize> {
+    let new = r.iter().filter(|&&v| v >= NEW_DIRECTION).count();
+    let count = new.clamp(d.max(1), (2 * d).max(1)).min(r.len());
+    choose(r, Some(count), 0.0)
+}

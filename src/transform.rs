@@ -53,22 +53,15 @@ fn gram(x: &Array2<f64>, rows: &[usize], cols: &[usize], h2: f64) -> Vec<f64> {
     k
 }
 
-/// Solves (K + λI) α = Y with K = Q diag(w) Qᵀ.
-fn ridge_solve(e: &crate::dense::SymEig, y: &Array2<f64>, rows: &[usize], lambda: f64) -> Array2<f64> {
-    let n = rows.len();
-    let out = y.ncols();
-    let mut alpha = Array2::zeros((n, out));
-    for c in 0..n {
-        let v = e.vector(c);
-        let w = 1.0 / (e.values[c].max(0.0) + lambda);
-        for o in 0..out {
-            let proj: f64 = rows.iter().enumerate().map(|(a, &r)| v[a] * y[[r, o]]).sum();
-            for a in 0..n {
-                alpha[[a, o]] += v[a] * w * proj;
-            }
-        }
-    }
-    alpha
+/// The ridge coefficients α = (K + λI)⁻¹ Y on all rows of `xs` at bandwidth h² (Cholesky; K + λI is
+/// positive definite for λ > 0).
+fn fit_alpha(xs: &Array2<f64>, ys: &Array2<f64>, h2: f64, lambda: f64) -> Result<Array2<f64>> {
+    let m = xs.nrows();
+    let all: Vec<usize> = (0..m).collect();
+    let k = gram(xs, &all, &all, h2);
+    let y: Vec<f64> = ys.iter().copied().collect();
+    let alpha = crate::dense::spd_solve(&k, m, lambda, &y, ys.ncols())?;
+    Ok(Array2::from_shape_vec((m, ys.ncols()), alpha).expect("m × out"))
 }
 
 /// Relative RMSE: ‖pred − truth‖ / ‖truth − mean(truth)‖ over all rows and columns.
@@ -128,48 +121,107 @@ impl Krr {
         let med = d2.get(d2.len() / 2).copied().unwrap_or(1.0).max(1e-12);
         let yval = Array2::from_shape_fn((val.len(), ys.ncols()), |(a, o)| ys[[val[a], o]]);
         let mut best = (f64::INFINITY, med, 1e-6);
+        // Per bandwidth one eigen-decomposition K = Q diag(w) Qᵀ serves every λ: the validation
+        // prediction is (K_v Q) diag(1/(w + λ)) (Qᵀ Y), two products formed once per bandwidth.
+        let (ntr, nval, out) = (tr.len(), val.len(), ys.ncols());
+        let y_tr = faer::Mat::<f64>::from_fn(ntr, out, |t, o| ys[[tr[t], o]]);
         for &hf in &H_GRID {
             let h2 = hf * med;
             let k = gram(&xs, &tr, &tr, h2);
-            let e = sym_eig(&k, tr.len())?;
+            let e = sym_eig(&k, ntr)?;
+            let q = faer::Mat::<f64>::from_fn(ntr, ntr, |i, c| e.vectors[c * ntr + i]);
             let kv = gram(&xs, &val, &tr, h2);
+            let kv = faer::Mat::<f64>::from_fn(nval, ntr, |a, t| kv[a * ntr + t]);
+            let qty = q.transpose() * &y_tr;
+            let kq = &kv * &q;
             for &lam in &L_GRID {
-                let alpha = ridge_solve(&e, &ys, &tr, lam);
-                let pred = Array2::from_shape_fn((val.len(), ys.ncols()), |(a, o)| {
-                    (0..tr.len()).map(|t| kv[a * tr.len() + t] * alpha[[t, o]]).sum::<f64>()
-                });
+                let scaled = faer::Mat::<f64>::from_fn(ntr, out, |c, o| qty[(c, o)] / (e.values[c].max(0.0) + lam));
+                let pred = &kq * &scaled;
+                let pred = Array2::from_shape_fn((nval, out), |(a, o)| pred[(a, o)]);
                 let err = relative_rmse(&pred, &yval);
                 if err < best.0 {
                     best = (err, h2, lam);
                 }
             }
         }
-        let all: Vec<usize> = (0..m).collect();
-        let k = gram(&xs, &all, &all, best.1);
-        let e = sym_eig(&k, m)?;
-        let alpha = ridge_solve(&e, &ys, &all, best.2);
+        let alpha = fit_alpha(&xs, &ys, best.1, best.2)?;
         Ok(Krr { x: xs, mean, scale, alpha, y_mean, h2: best.1, lambda: best.2, validation_rmse: best.0 })
     }
 
-    /// Predictions for the rows of `x`.
+    /// Fits y ≈ f(x) with this model's bandwidth and ridge (no new search): the cross-validation folds
+    /// after the first reuse its hyper-parameters, which keeps k folds at about the cost of one fit.
+    pub fn refit(&self, x: ArrayView2<f64>, y: ArrayView2<f64>, seed: u64) -> Result<Krr> {
+        let (n, dx) = x.dim();
+        if y.nrows() != n || n < 10 {
+            return Err(Error::Shape(format!("regression needs ≥ 10 paired rows, got x {n}, y {}", y.nrows())));
+        }
+        let idx = Rng::new(seed ^ 0x4b55).sample_indices(n, KRR_SAMPLE);
+        let m = idx.len();
+        let mean: Vec<f64> = (0..dx).map(|c| idx.iter().map(|&i| x[[i, c]]).sum::<f64>() / m as f64).collect();
+        let scale: Vec<f64> = (0..dx)
+            .map(|c| {
+                let v = idx.iter().map(|&i| (x[[i, c]] - mean[c]).powi(2)).sum::<f64>() / m as f64;
+                if v > 0.0 { v.sqrt() } else { 1.0 }
+            })
+            .collect();
+        let xs = Array2::from_shape_fn((m, dx), |(a, c)| (x[[idx[a], c]] - mean[c]) / scale[c]);
+        let y_mean: Vec<f64> = (0..y.ncols()).map(|o| idx.iter().map(|&i| y[[i, o]]).sum::<f64>() / m as f64).collect();
+        let ys = Array2::from_shape_fn((m, y.ncols()), |(a, o)| y[[idx[a], o]] - y_mean[o]);
+        let alpha = fit_alpha(&xs, &ys, self.h2, self.lambda)?;
+        Ok(Krr { x: xs, mean, scale, alpha, y_mean, h2: self.h2, lambda: self.lambda, validation_rmse: f64::NAN })
+    }
+}
+
+/// Held-out relative RMSE of predicting `y` from `x` by kernel ridge regression in each of `folds`
+/// seeded cross-validation folds (every row is held out once). The first fold searches the bandwidth
+/// and ridge; the others reuse them.
+pub fn cross_validated_rmse(x: ArrayView2<f64>, y: ArrayView2<f64>, folds: usize, seed: u64) -> Result<Vec<f64>> {
+    use ndarray::Axis;
+    let n = x.nrows();
+    let folds = folds.clamp(2, n / 10);
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut rng = Rng::new(seed ^ 0xf01d);
+    for i in (1..n).rev() {
+        perm.swap(i, rng.below(i + 1));
+    }
+    let mut out = Vec::with_capacity(folds);
+    let mut first: Option<Krr> = None;
+    for f in 0..folds {
+        let mut test: Vec<usize> = perm.iter().copied().skip(f).step_by(folds).collect();
+        test.sort_unstable();
+        let mut is_test = vec![false; n];
+        test.iter().for_each(|&i| is_test[i] = true);
+        let train: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
+        let (xt, yt) = (x.select(Axis(0), &train), y.select(Axis(0), &train));
+        let model = match &first {
+            None => Krr::fit(xt.view(), yt.view(), seed + f as u64)?,
+            Some(m) => m.refit(xt.view(), yt.view(), seed + f as u64)?,
+        };
+        let pred = model.predict(x.select(Axis(0), &test).view());
+        out.push(relative_rmse(&pred, &y.select(Axis(0), &test)));
+        if first.is_none() {
+            first = Some(model);
+        }
+    }
+    Ok(out)
+}
+
+impl Krr {
+    /// Predictions for the rows of `x`: the kernel rows to the training points, then one product with α.
     pub fn predict(&self, x: ArrayView2<f64>) -> Array2<f64> {
         use rayon::prelude::*;
         let (n, dx) = x.dim();
-        let out = self.alpha.ncols();
-        let rows: Vec<Vec<f64>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let xi: Vec<f64> = (0..dx).map(|c| (x[[i, c]] - self.mean[c]) / self.scale[c]).collect();
-                let mut y = self.y_mean.clone();
-                for t in 0..self.x.nrows() {
-                    let w = (-sqdist(&xi, self.x.row(t).as_slice().expect("std")) / self.h2).exp();
-                    for o in 0..out {
-                        y[o] += w * self.alpha[[t, o]];
-                    }
-                }
-                y
-            })
-            .collect();
-        Array2::from_shape_fn((n, out), |(i, o)| rows[i][o])
+        let (m, out) = self.alpha.dim();
+        let mut k = vec![0.0; n * m];
+        k.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
+            let xi: Vec<f64> = (0..dx).map(|c| (x[[i, c]] - self.mean[c]) / self.scale[c]).collect();
+            for (t, slot) in row.iter_mut().enumerate() {
+                *slot = (-sqdist(&xi, self.x.row(t).as_slice().expect("std")) / self.h2).exp();
+            }
+        });
+        let k = faer::Mat::<f64>::from_fn(n, m, |i, t| k[i * m + t]);
+        let alpha = faer::Mat::<f64>::from_fn(m, out, |t, o| self.alpha[[t, o]]);
+        let y = &k * &alpha;
+        Array2::from_shape_fn((n, out), |(i, o)| y[(i, o)] + self.y_mean[o])
     }
 }

@@ -177,15 +177,12 @@ fn run_compare(
     d: usize,
     expected: Verdict,
     sweep: bool,
-    (rank, gap): (Option<usize>, Option<f64>),
 ) -> Result<(DemoComparison, Comparison)> {
     say(p, &format!("comparing {name}: {what}"));
     let t0 = std::time::Instant::now();
-    let mut cp = CompareParams { d: Some(d), seed: p.seed, verbose: p.verbose, ..Default::default() };
-    cp.covariance.rank = rank;
-    if let Some(g) = gap {
-        cp.gap = g;
-    }
+    // `compare`'s defaults: d comes from the bursts, the coordinates from the data; `d` (the demo's
+    // known input dimension) only sizes the Whitney sweep.
+    let cp = CompareParams { seed: p.seed, verbose: p.verbose, ..Default::default() };
     let c = compare(a, b, &cp, dev)?;
     let sweep_points = if sweep {
         let order = whitney::pick_neurons(&a.obs, (2 * d + 1).min(a.dim()))?.picked;
@@ -204,14 +201,12 @@ fn run_compare(
     };
     report::write(&dir, &c, &cp, &run, (a, b), sweep_points.as_deref())?;
     let command = format!(
-        "netmatch compare --a {} --b {} --d {d} --seed {} --backend {}{}{}{} --out {}",
+        "netmatch compare --a {} --b {} --seed {} --backend {}{} --out {}",
         p.out.join(fa).display(),
         p.out.join(fb).display(),
         p.seed,
         p.backend,
         if sweep { " --whitney-sweep" } else { "" },
-        rank.map(|r| format!(" --rank {r}")).unwrap_or_default(),
-        gap.map(|g| format!(" --gap {g}")).unwrap_or_default(),
         p.out.join(format!("{name}.reproduced")).display()
     );
     let dc = DemoComparison {
@@ -273,7 +268,6 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::NotEquivalent,
             false,
-            (None, None),
         )?
         .0,
     );
@@ -288,7 +282,6 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::Equivalent,
             true,
-            (None, None),
         )?
         .0,
     );
@@ -303,7 +296,6 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
             1,
             Verdict::NotEquivalent,
             false,
-            (None, None),
         )?
         .0,
     );
@@ -370,7 +362,6 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
         2,
         Verdict::Equivalent,
         false,
-        (None, None),
     )?;
     ab.mode_corr = Some(mode_corr(&cab, &x));
     comparisons.push(ab);
@@ -385,7 +376,6 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
             2,
             Verdict::NotEquivalent,
             false,
-            (Some(1), None),
         )?
         .0,
     );
@@ -429,13 +419,6 @@ pub fn summary(o: &DemoOutcome, out: &Path) -> String {
     s
 }
 
-/// The relative gap of diffusion rates below which the horse demo treats coordinates as one
-/// degenerate block (the compare default is 1e-2). A circle's cos/sin pair is degenerate in theory,
-/// but the networks do not spread their outputs evenly around it, and at N = 720 the two rates came
-/// out 1.3–1.6 % apart (measured, seeds 0 and 1); at 1 % the pair was unfolded as two separate
-/// interval modes, whose arccos end-points amplified noise into outliers (T_BA 9.95 % at seed 1).
-pub const CIRCLE_GAP: f64 = 5e-2;
-
 /// Settings of the horse demo beyond [`DemoParams`] (whose `n` is the number of frames here).
 #[derive(Clone, Debug)]
 pub struct HorseParams {
@@ -455,8 +438,9 @@ impl Default for HorseParams {
 /// pixels), B (another MLP regressing the first two harmonics of θ) and the control C (a regressor of
 /// the doubled angle (cos 2θ, sin 2θ), which cannot tell θ from θ + π), observes their outputs with
 /// bursts in θ (re-rendered frames), and compares A with B and A with C. The input space is a circle
-/// (d = 1), whose embedding needs two diffusion coordinates — the degenerate cos/sin pair, aligned by
-/// Procrustes — so the comparisons select 2 coordinates.
+/// (d = 1, which the bursts show), whose embedding needs two diffusion coordinates — the degenerate
+/// cos/sin pair, aligned by Procrustes — which the r_k curve selects; no setting here differs from
+/// `compare`'s defaults.
 pub fn horse(
     p: &DemoParams,
     h: &HorseParams,
@@ -527,7 +511,6 @@ pub fn horse(
             2,
             Verdict::Equivalent,
             false,
-            (Some(1), Some(CIRCLE_GAP)),
         )?
         .0,
     );
@@ -542,7 +525,6 @@ pub fn horse(
             2,
             Verdict::NotEquivalent,
             false,
-            (Some(1), Some(CIRCLE_GAP)),
         )?
         .0,
     );
