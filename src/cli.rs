@@ -276,12 +276,10 @@ pub struct CompareArgs {
     /// auto (GPU if present, else CPU), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
-    /// Kernel bandwidth: auto (on the scaling plateau, see --eps-position), median, or a number.
+    /// Kernel bandwidth: auto (the largest ε at which the Mahalanobis distance stays within its 0.5 %
+    /// linear-regime budget for both networks), median, or a number (the check is reported for any ε).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub eps: String,
-    /// Position of the shared ε on the auto rule's scaling plateau (0 lower end, 0.5 middle, 1 upper end).
-    #[arg(long, default_value_t = 0.75)]
-    pub eps_position: f64,
     /// Intrinsic dimension d (default: each network's from its bursts or Jacobians).
     #[arg(long)]
     pub d: Option<usize>,

@@ -11,6 +11,7 @@ use crate::backend::Device;
 use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
 use crate::embed::{EmbedParams, Embedding, embed};
+use crate::epsilon::{BUDGET, Diagnostics, pair_stats};
 use crate::error::{Error, Result};
 use crate::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
 use crate::progress::Progress;
@@ -38,12 +39,10 @@ fn name_error(name: &str, e: Error) -> Error {
 pub struct CompareParams {
     /// Non-trivial coordinates computed per network.
     pub k: usize,
-    /// ε rule (one shared ε: the geometric mean of the two networks' values).
+    /// ε rule. `Auto`: the linear-regime rule of [`crate::epsilon`] (the largest ε within the budget
+    /// for both networks, or the sampling floor when under-resolved); `Median`: the geometric mean of
+    /// the two medians; `Fixed`: as given. The linear-regime check is reported in every case.
     pub eps: EpsilonRule,
-    /// Where on the scaling plateau of the auto ε rule the shared ε sits, in log units: 0 = its
-    /// lower end, 0.5 = its middle (what `embed` uses), 1 = its upper end. Comparisons want the
-    /// coordinates with the least sampling noise, so the default leans to the large-ε end.
-    pub eps_position: f64,
     /// α-normalisation.
     pub alpha: f64,
     /// Intrinsic dimension d; `None` takes each network's from its bursts (or Jacobians): the median
@@ -71,7 +70,6 @@ impl Default for CompareParams {
         CompareParams {
             k: 10,
             eps: EpsilonRule::Auto,
-            eps_position: 0.75,
             alpha: 1.0,
             d: None,
             gap: 1e-2,
@@ -87,6 +85,21 @@ impl Default for CompareParams {
     }
 }
 
+/// The linear-regime check of the shared ε (see [`crate::epsilon`]), per network (A, B).
+#[derive(Clone, Debug)]
+pub struct LinearRegime {
+    /// Largest ε within the d² error budget.
+    pub eps_lin: (f64, f64),
+    /// Smallest ε that samples enough neighbours.
+    pub eps_samp: (f64, f64),
+    /// The budget's estimate of the d² error at the shared ε.
+    pub error: (f64, f64),
+    /// The diagnostics at the shared ε.
+    pub diagnostics: (Diagnostics, Diagnostics),
+    /// The sampling cannot reach the linear regime: spectra and coordinates are not evidence.
+    pub under_resolved: bool,
+}
+
 /// Everything a comparison computed.
 #[derive(Clone, Debug)]
 pub struct Comparison {
@@ -96,8 +109,11 @@ pub struct Comparison {
     pub reasons: Vec<String>,
     /// Shared ε.
     pub eps: f64,
-    /// Each network's own ε choice (auto: with its scaling plateau and implied dimension).
+    /// Each network's own ε by the rule's plain form (auto: Singer's plateau, reported for context
+    /// with its implied dimension).
     pub eps_choices: (EpsilonChoice, EpsilonChoice),
+    /// The linear-regime check at the shared ε.
+    pub linear: LinearRegime,
     /// The intrinsic dimension used for A and B (given, or from the bursts).
     pub dims: (usize, usize),
     /// Fractions of A's and B's points whose own rank is below the common one.
@@ -246,9 +262,6 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     if !(0.05..=0.5).contains(&p.test_fraction) {
         return Err(Error::param("test-fraction", format!("must lie in [0.05, 0.5], got {}", p.test_fraction)));
     }
-    if !(0.0..=1.0).contains(&p.eps_position) {
-        return Err(Error::param("eps-position", format!("must lie in [0, 1], got {}", p.eps_position)));
-    }
     // Enough points for k coordinates, a held-out split and the regressions (≥ 10 training rows each).
     let need = (p.k + 2).max(MIN_POINTS);
     if n < need {
@@ -266,11 +279,23 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
     let gb = local_geometry(b, &p.covariance).map_err(|e| name_error("B", e))?;
     let (ea, eb) = (choose_epsilon(&ga, p.eps, p.seed)?, choose_epsilon(&gb, p.eps, p.seed)?);
-    let on_plateau = |e: &EpsilonChoice| match e.plateau {
-        Some((lo, hi)) => (lo.ln() + p.eps_position * (hi / lo).ln()).exp(),
-        None => e.eps,
+    let (stats_a, stats_b) = (pair_stats(&ga, p.seed), pair_stats(&gb, p.seed));
+    let (check_a, check_b) = (stats_a.check(), stats_b.check());
+    // One ε for both: within both budgets and above both sampling floors; when those conflict, the
+    // sampling floor (and the pair is under-resolved).
+    let (samp, lin) = (check_a.eps_samp.max(check_b.eps_samp), check_a.eps_lin.min(check_b.eps_lin));
+    let eps = match p.eps {
+        EpsilonRule::Auto => lin.max(samp),
+        _ => (ea.eps * eb.eps).sqrt(),
     };
-    let eps = (on_plateau(&ea) * on_plateau(&eb)).sqrt();
+    let linear = LinearRegime {
+        eps_lin: (check_a.eps_lin, check_b.eps_lin),
+        eps_samp: (check_a.eps_samp, check_b.eps_samp),
+        error: (stats_a.error(eps, check_a.asym2_floor), stats_b.error(eps, check_b.asym2_floor)),
+        diagnostics: (stats_a.at(eps), stats_b.at(eps)),
+        under_resolved: check_a.under_resolved || check_b.under_resolved || lin < samp,
+    };
+    drop((stats_a, stats_b));
     // Dimension per network: given, or from its bursts (the median per-point rank).
     let (da, db) = match p.d {
         Some(d) => (d, d),
@@ -378,6 +403,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         rmse_ba: rmse.1,
         corr: al.corr.clone(),
         rate_diffs: rate_diffs.clone(),
+        under_resolved: linear.under_resolved,
     };
     let (verdict, mut reasons) = decide(&ev, &p.thresholds);
     for (name, r) in [("A", input_rmse.0), ("B", input_rmse.1)] {
@@ -403,6 +429,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         reasons,
         eps,
         eps_choices: (ea, eb),
+        linear,
         dims: (da, db),
         deficient,
         constant,
@@ -452,6 +479,16 @@ impl Comparison {
             "eps": self.eps,
             "eps_a": eps_json(&self.eps_choices.0),
             "eps_b": eps_json(&self.eps_choices.1),
+            "linear_regime": {
+                "budget": BUDGET,
+                "eps_lin": [self.linear.eps_lin.0, self.linear.eps_lin.1],
+                "eps_samp": [self.linear.eps_samp.0, self.linear.eps_samp.1],
+                "error_estimate": [self.linear.error.0, self.linear.error.1],
+                "normal_fraction": [self.linear.diagnostics.0.normal, self.linear.diagnostics.1.normal],
+                "asymmetry_rms": [self.linear.diagnostics.0.asym2.sqrt(), self.linear.diagnostics.1.asym2.sqrt()],
+                "neighbours": [self.linear.diagnostics.0.neighbours, self.linear.diagnostics.1.neighbours],
+                "under_resolved": self.linear.under_resolved,
+            },
             "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1, "source": if p.d.is_some() { "given" } else { "bursts" }},
             "rank_deficient_fraction": {"a": self.deficient.0, "b": self.deficient.1},
             "locally_constant_fraction": {"a": self.constant.0, "b": self.constant.1},
@@ -487,7 +524,7 @@ impl Comparison {
             },
             "parameters": {
                 "k": p.k, "alpha": p.alpha, "d": p.d, "gap": p.gap, "test_fraction": p.test_fraction, "seed": p.seed,
-                "eps_position": p.eps_position, "normal_weight": p.covariance.normal_weight,
+                "normal_weight": p.covariance.normal_weight,
                 "rank": p.covariance.rank,
                 "folds": p.folds, "wishart": p.covariance.wishart,
                 "thresholds": {

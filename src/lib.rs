@@ -24,6 +24,7 @@ pub mod cpu;
 pub mod data;
 pub mod dense;
 pub mod embed;
+pub mod epsilon;
 pub mod error;
 pub mod experiments;
 pub mod gpu;

@@ -381,7 +381,6 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
     let mut p = CompareParams {
         k: a.k,
         eps,
-        eps_position: a.eps_position,
         d: a.d,
         gap: a.gap,
         test_fraction: a.test_fraction,

@@ -96,6 +96,9 @@ pub struct Evidence {
     pub corr: Vec<f64>,
     /// Explanation: relative differences of the matched diffusion rates.
     pub rate_diffs: Vec<f64>,
+    /// The sampling cannot reach the kernel's linear regime (see [`crate::epsilon`]): the spectra and
+    /// coordinates are then not evidence either way.
+    pub under_resolved: bool,
 }
 
 /// The verdict of one fold's pair of RMSEs alone (what the stability report lists).
@@ -163,6 +166,13 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
         ));
     }
     // Explanations from the intrinsic coordinates (they do not vote).
+    if e.under_resolved {
+        reasons.push(
+            "under-resolved: at this N no ε both samples enough neighbours and keeps the Mahalanobis distance \
+             within its linear-regime budget, so the spectra and coordinates below are not evidence"
+                .into(),
+        );
+    }
     if e.coords.0 != e.coords.1 {
         reasons.push(format!("A has {} selected diffusion coordinates, B has {}", e.coords.0, e.coords.1));
     }
