@@ -529,7 +529,7 @@ impl Comparison {
                 "folds": p.folds, "wishart": p.covariance.wishart,
                 "thresholds": {
                     "predict_rmse": p.thresholds.predict_rmse,
-                    "deficient_diff": p.thresholds.deficient_diff,
+                    "constant_diff": p.thresholds.constant_diff,
                     "equivalent_rmse": p.thresholds.equivalent_rmse,
                     "equivalent_corr": p.thresholds.equivalent_corr,
                     "not_equivalent_rmse": p.thresholds.not_equivalent_rmse,

@@ -5,11 +5,11 @@
 //!
 //! * *equivalent* — every fold predicts both ways within `predict_rmse`, and nothing structural
 //!   disagrees;
-//! * *not equivalent* — every fold misses `predict_rmse` in some direction, or a structural mismatch:
-//!   the bursts give different intrinsic dimensions, or one network is locally constant / loses a
-//!   direction on a clearly larger fraction of the inputs than the other (a diffeomorphism T keeps
-//!   the local rank at every point);
-//! * *inconclusive* — the folds disagree: the evidence really is borderline.
+//! * *not equivalent* — every fold misses `predict_rmse` in some direction, or one network is locally
+//!   constant on a clearly larger fraction of the inputs than the other (a diffeomorphism T keeps the
+//!   local rank at every point, and zero variation under a burst is exact evidence);
+//! * *inconclusive* — the folds disagree (the evidence really is borderline), or the regressions pass
+//!   while the bursts give the two networks different intrinsic dimensions.
 //!
 //! Why not the transformation T = G_B ∘ Φ_A through the intrinsic coordinates, as the design first
 //! said: measured on families of pairs with known answers (`netmatch bench verdicts`, BENCHMARKS.md)
@@ -49,9 +49,9 @@ impl Verdict {
 pub struct Thresholds {
     /// The deciding bound: held-out relative RMSE of the direct regressions, both ways, every fold.
     pub predict_rmse: f64,
-    /// Largest difference between the two networks' fractions of rank-deficient points (locally
-    /// constant, or a lost direction) that is still sampling noise.
-    pub deficient_diff: f64,
+    /// Largest difference between the two networks' fractions of locally constant points that is
+    /// still sampling noise.
+    pub constant_diff: f64,
     /// Explanation only: T_AB and T_BA within this count as "T predicts".
     pub equivalent_rmse: f64,
     /// Explanation only: matched |corr| of the aligned coordinates below this is reported.
@@ -66,7 +66,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             predict_rmse: 0.08,
-            deficient_diff: 0.05,
+            constant_diff: 0.05,
             equivalent_rmse: 0.02,
             equivalent_corr: 0.99,
             not_equivalent_rmse: 0.10,
@@ -110,29 +110,37 @@ pub fn fold_verdict(ab: f64, ba: f64, t: &Thresholds) -> Verdict {
 pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
     let mut reasons = Vec::new();
     let pct = |x: f64| format!("{:.2} %", 100.0 * x);
-    // Structural evidence.
+    // Structural evidence. A locally constant region is exact evidence (zero variation under the
+    // bursts): one network merges every input of it, and a smooth invertible map cannot undo that.
     let mut structural = false;
-    if e.dims.0 != e.dims.1 {
+    if (e.constant.0 - e.constant.1).abs() > t.constant_diff {
         structural = true;
+        let (name, f, g) = if e.constant.0 > e.constant.1 {
+            ("A", e.constant.0, e.constant.1)
+        } else {
+            ("B", e.constant.1, e.constant.0)
+        };
+        reasons.push(format!(
+            "{name} is blind on part of the input: locally constant on {} of the inputs (the other network on {}); \
+             no smooth invertible map undoes that, so {name} is not injective there",
+            pct(f),
+            pct(g)
+        ));
+    }
+    // A differing d from the bursts, or a differing share of points that lose a direction, explains a
+    // failure; alone it can stem from a noisy burst, so it only keeps a pass from being `equivalent`.
+    let dims_differ = e.dims.0 != e.dims.1;
+    if dims_differ {
         reasons.push(format!(
             "intrinsic dimensions differ: the bursts give d = {} for A and d = {} for B",
             e.dims.0, e.dims.1
         ));
     }
-    if (e.deficient.0 - e.deficient.1).abs() > t.deficient_diff {
-        structural = true;
-        let (name, f, g) = if e.deficient.0 > e.deficient.1 {
-            ("A", e.deficient.0, e.deficient.1)
-        } else {
-            ("B", e.deficient.1, e.deficient.0)
-        };
-        let c = if name == "A" { e.constant.0 } else { e.constant.1 };
+    if (e.deficient.0 - e.deficient.1).abs() > t.constant_diff {
         reasons.push(format!(
-            "{name} is blind on part of the input: it is locally constant on {} and loses a direction on {} of the \
-             inputs (the other network on {}); a smooth invertible map keeps the local rank, so {name} is not injective there",
-            pct(c),
-            pct(f),
-            pct(g)
+            "the bursts lose a direction on {} of A's inputs and {} of B's",
+            pct(e.deficient.0),
+            pct(e.deficient.1)
         ));
     }
     // Mutual predictability on held-out folds.
@@ -207,6 +215,17 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
     }
     let verdict = if structural || all_fail {
         Verdict::NotEquivalent
+    } else if all_ok && dims_differ {
+        reasons.insert(
+            0,
+            format!(
+                "o_A and o_B predict each other (held-out RMSE ≤ {} / {}), but the bursts disagree on the intrinsic \
+                 dimension",
+                pct(worst_ab),
+                pct(worst_ba)
+            ),
+        );
+        Verdict::Inconclusive
     } else if all_ok {
         reasons.insert(
             0,
