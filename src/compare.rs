@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::align::{Alignment, align};
 use crate::backend::Device;
-use crate::covariance::{CovarianceParams, local_geometry};
+use crate::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use crate::data::Observations;
 use crate::embed::{EmbedParams, Embedding, embed};
-use crate::epsilon::{BUDGET, Diagnostics, pair_stats};
+use crate::epsilon::{BUDGET, Diagnostics, LinearCheck, pair_stats};
 use crate::error::{Error, Result};
 use crate::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
 use crate::progress::Progress;
@@ -278,9 +278,22 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     bar.start("local geometry and ε");
     let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
     let gb = local_geometry(b, &p.covariance).map_err(|e| name_error("B", e))?;
-    let (ea, eb) = (choose_epsilon(&ga, p.eps, p.seed)?, choose_epsilon(&gb, p.eps, p.seed)?);
     let (stats_a, stats_b) = (pair_stats(&ga, p.seed), pair_stats(&gb, p.seed));
     let (check_a, check_b) = (stats_a.check(), stats_b.check());
+    // Each network's own ε: the linear-regime rule's (auto), or the plain rule's (median, fixed).
+    let own = |g: &LocalGeometry, c: &LinearCheck| -> Result<EpsilonChoice> {
+        match p.eps {
+            EpsilonRule::Auto => Ok(EpsilonChoice {
+                eps: c.eps_lin.max(c.eps_samp),
+                rule: "linear",
+                slope: None,
+                dimension: None,
+                plateau: None,
+            }),
+            rule => choose_epsilon(g, rule, p.seed),
+        }
+    };
+    let (ea, eb) = (own(&ga, &check_a)?, own(&gb, &check_b)?);
     // One ε for both: within both budgets and above both sampling floors; when those conflict, the
     // sampling floor (and the pair is under-resolved).
     let (samp, lin) = (check_a.eps_samp.max(check_b.eps_samp), check_a.eps_lin.min(check_b.eps_lin));
@@ -359,13 +372,20 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     // produces them*, so each composed map T = G ∘ U ∘ Φ is fed exactly the kind of input it was
     // trained on.
     let common = (&al.a_aligned + &al.b_matched) * 0.5;
-    let phi_a = Krr::fit(rows(oa, &train).view(), rows(&common, &train).view(), p.seed)?;
-    let phi_b = Krr::fit(rows(ob, &train).view(), rows(&common, &train).view(), p.seed + 2)?;
+    // Independent fits run in pairs (rayon::join): each alone keeps only part of the cores busy.
+    let (phi_a, phi_b) = rayon::join(
+        || Krr::fit(rows(oa, &train).view(), rows(&common, &train).view(), p.seed),
+        || Krr::fit(rows(ob, &train).view(), rows(&common, &train).view(), p.seed + 2),
+    );
+    let (phi_a, phi_b) = (phi_a?, phi_b?);
     let ca = phi_a.predict(rows(oa, &train).view());
     let cb = phi_b.predict(rows(ob, &train).view());
     let unfold = Unfold::fit(&[&ca, &cb], &al.blocks);
-    let g_b = Krr::fit(unfold.apply(&cb).view(), rows(ob, &train).view(), p.seed + 1)?;
-    let g_a = Krr::fit(unfold.apply(&ca).view(), rows(oa, &train).view(), p.seed + 3)?;
+    let (g_b, g_a) = rayon::join(
+        || Krr::fit(unfold.apply(&cb).view(), rows(ob, &train).view(), p.seed + 1),
+        || Krr::fit(unfold.apply(&ca).view(), rows(oa, &train).view(), p.seed + 3),
+    );
+    let (g_b, g_a) = (g_b?, g_a?);
     let (oa_t, ob_t) = (rows(oa, &test), rows(ob, &test));
     let t_ab = g_b.predict(unfold.apply(&phi_a.predict(oa_t.view())).view());
     let t_ba = g_a.predict(unfold.apply(&phi_b.predict(ob_t.view())).view());
@@ -380,11 +400,15 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
             }
         }
     };
-    let input_rmse = (input_rmse(a)?, input_rmse(b)?);
+    let (ia, ib) = rayon::join(|| input_rmse(a), || input_rmse(b));
+    let input_rmse = (ia?, ib?);
     // The deciding evidence: each network's observations predicted from the other's, both ways, in
     // every cross-validation fold.
-    let cv_ab = cross_validated_rmse(oa.view(), ob.view(), p.folds, p.seed + 7)?;
-    let cv_ba = cross_validated_rmse(ob.view(), oa.view(), p.folds, p.seed + 8)?;
+    let (cv_ab, cv_ba) = rayon::join(
+        || cross_validated_rmse(oa.view(), ob.view(), p.folds, p.seed + 7),
+        || cross_validated_rmse(ob.view(), oa.view(), p.folds, p.seed + 8),
+    );
+    let (cv_ab, cv_ba) = (cv_ab?, cv_ba?);
     let folds: Vec<(f64, f64)> = cv_ab.into_iter().zip(cv_ba).collect();
     let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let baseline_rmse = (mean(folds.iter().map(|f| f.0).collect()), mean(folds.iter().map(|f| f.1).collect()));

@@ -292,68 +292,6 @@ fn dependence_rank(f: &[f64], rows: usize, dim: usize, s: &Spectrum, floor: f64)
     tangent.len()
 }
 
-/// Ratio of a direction's burst-normalised displacement to neighbouring base points over the leading
-/// direction's above which it is roughness, not a direction of the input (see [`drop_rough_directions`]).
-pub const ROUGH_RATIO: f64 = 3.0;
-
-/// The common rank after dropping *rough* directions: burst directions that vary independently of the
-/// leading one (so the dependence test counts them) but at a scale below the burst's — rendering
-/// aliasing, quantisation, a network's high-frequency wiggle. A genuine tangent direction k carries
-/// displacement to neighbouring base points in proportion to its burst spread: a_k = |δ·v_k|/√λ_k is
-/// about (distance in input units)/σ along every genuine direction alike. A rough one carries about
-/// √2 however close the neighbour — it would dominate d² at the kernel scale, the pitfall the design
-/// warns of. Directions are kept in order while the median a_k over nearest-neighbour pairs stays within
-/// [`ROUGH_RATIO`] of the leading direction's (measured on the horse's image networks at M = 8: 8×; a
-/// genuine direction of an isotropic neighbourhood gives ≈ 1).
-fn drop_rough_directions(data: &Observations, spectra: &[Spectrum], ranks: &[usize], r: usize) -> usize {
-    const SAMPLE: usize = 400;
-    const NEIGHBOURS: usize = 6;
-    let n = data.n();
-    let pts: Vec<usize> =
-        crate::rng::Rng::new(0x2009).sample_indices(n, SAMPLE).into_iter().filter(|&i| ranks[i] >= r).collect();
-    if pts.len() < 10 {
-        return r;
-    }
-    let obs = &data.obs;
-    // Per sampled point: a_k to its nearest neighbours (Euclidean in the observations), k < r.
-    let per_point: Vec<Vec<[f64; MAX_RANK]>> = pts
-        .par_iter()
-        .map(|&i| {
-            let oi = obs.row(i);
-            let mut near: Vec<(f64, usize)> = (0..n)
-                .filter(|&j| j != i)
-                .map(|j| (oi.iter().zip(obs.row(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), j))
-                .collect();
-            let k = NEIGHBOURS.min(near.len());
-            near.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.total_cmp(&b.0));
-            let s = &spectra[i];
-            near[..k]
-                .iter()
-                .filter(|(d, _)| *d > 0.0)
-                .map(|&(_, j)| {
-                    let mut a = [0.0; MAX_RANK];
-                    for (q, slot) in a.iter_mut().enumerate().take(r.min(MAX_RANK).min(s.vectors.len())) {
-                        let proj: f64 =
-                            s.vectors[q].iter().zip(oi.iter().zip(obs.row(j))).map(|(v, (x, y))| v * (y - x)).sum();
-                        *slot = proj.abs() / s.values[q].max(1e-300).sqrt();
-                    }
-                    a
-                })
-                .collect()
-        })
-        .collect();
-    let median = |q: usize| {
-        let mut v: Vec<f64> = per_point.iter().flatten().map(|a| a[q]).collect();
-        if v.is_empty() {
-            return 0.0;
-        }
-        v.sort_unstable_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let lead = median(0).max(1e-300);
-    (1..r.min(MAX_RANK)).find(|&q| median(q) > ROUGH_RATIO * lead).unwrap_or(r)
-}
-
 /// Builds the local geometry of `data` (validated observations).
 pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<LocalGeometry> {
     let n = data.n();
@@ -453,11 +391,7 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             // do not lower the dimension of the rest.
             let mut sorted = varying;
             sorted.sort_unstable();
-            let mut r = sorted[(sorted.len() - 1) / 2];
-            if matches!(data.local, LocalSource::Bursts(_)) && r > 1 {
-                r = drop_rough_directions(data, &spectra, &ranks, r);
-                ranks.iter_mut().for_each(|k| *k = (*k).min(r));
-            }
+            let r = sorted[(sorted.len() - 1) / 2];
             if r > MAX_RANK {
                 return Err(Error::param(
                     "rank",

@@ -42,12 +42,14 @@ fn sqdist(a: &[f64], b: &[f64]) -> f64 {
 
 fn gram(x: &Array2<f64>, rows: &[usize], cols: &[usize], h2: f64) -> Vec<f64> {
     use rayon::prelude::*;
+    let dx = x.ncols();
+    let data = x.as_slice().expect("standard layout");
+    let inv = 1.0 / h2;
     let mut k = vec![0.0; rows.len() * cols.len()];
-    k.par_chunks_mut(cols.len()).zip(rows.par_iter()).for_each(|(row, &i)| {
-        let xi = x.row(i);
-        let xi = xi.as_slice().expect("standard layout");
+    k.par_chunks_mut(cols.len().max(1)).zip(rows.par_iter()).for_each(|(row, &i)| {
+        let xi = &data[i * dx..(i + 1) * dx];
         for (slot, &j) in row.iter_mut().zip(cols) {
-            *slot = (-sqdist(xi, x.row(j).as_slice().expect("standard layout")) / h2).exp();
+            *slot = (-sqdist(xi, &data[j * dx..(j + 1) * dx]) * inv).exp();
         }
     });
     k
@@ -241,11 +243,13 @@ impl Krr {
         use rayon::prelude::*;
         let (n, dx) = x.dim();
         let (m, out) = self.alpha.dim();
+        let train = self.x.as_slice().expect("standard layout");
+        let inv = 1.0 / self.h2;
         let mut k = vec![0.0; n * m];
         k.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
             let xi: Vec<f64> = (0..dx).map(|c| (x[[i, c]] - self.mean[c]) / self.scale[c]).collect();
             for (t, slot) in row.iter_mut().enumerate() {
-                *slot = (-sqdist(&xi, self.x.row(t).as_slice().expect("std")) / self.h2).exp();
+                *slot = (-sqdist(&xi, &train[t * dx..(t + 1) * dx]) * inv).exp();
             }
         });
         let k = faer::Mat::<f64>::from_fn(n, m, |i, t| k[i * m + t]);

@@ -93,3 +93,42 @@ fn scalar_output_alone_is_not_injective_but_three_neurons_are() {
     println!("A3 vs B3: {:?} {:?} rmse {:?}", good.verdict, good.reasons, good.rmse);
     assert_eq!(good.verdict, Verdict::Equivalent, "{:?}", good.reasons);
 }
+
+/// The intrinsic dimension comes from the bursts, whatever the ε rule: a fixed `--eps` used to leave
+/// d at a silent default of 1.
+#[test]
+fn a_fixed_eps_reports_d_from_the_bursts() {
+    let (a, b) = pair_2d(vec![true, true], 800);
+    let p = CompareParams { eps: netmatch::kernel::EpsilonRule::Fixed(0.01), ..Default::default() };
+    let c = compare(&a, &b, &p, &mut CpuDevice::new()).unwrap();
+    assert_eq!(c.dims, (2, 2), "{:?}", c.reasons);
+    assert_eq!(c.verdict, Verdict::Equivalent, "{:?}", c.reasons);
+}
+
+/// d from the bursts by functional dependence on the shapes the ε slope got wrong: a circle (d = 1,
+/// closed), a 3-D box and a strongly nonlinear 1-D network whose curvature sits close to its tangent.
+#[test]
+fn burst_rank_is_the_intrinsic_dimension() {
+    use netmatch::covariance::{CovarianceParams, local_geometry};
+    use netmatch::suite::make_case;
+    for (family, rep, d) in [("circle", 0, 1), ("box3", 0, 3), ("interval", 2, 1), ("torus", 0, 2)] {
+        let case = make_case(family, rep, 11, true).unwrap();
+        for (name, o) in [("A", &case.a), ("B", &case.b)] {
+            let g = local_geometry(o, &CovarianceParams::default()).unwrap();
+            println!("{family} {name}: rank {} histogram {:?}", g.rank, g.rank_histogram);
+            assert_eq!(g.rank, d, "{family} {name}: {:?}", g.rank_histogram);
+        }
+    }
+}
+
+/// A network that is constant on a third of its inputs (a dead region) is evidence, not an error:
+/// `not_equivalent`, with the blind fraction as the reason.
+#[test]
+fn a_network_constant_on_a_region_is_not_equivalent() {
+    let case = netmatch::suite::make_case("ctl_constant_region", 0, 5, true).unwrap();
+    let c = compare(&case.a, &case.b, &CompareParams::default(), &mut CpuDevice::new()).unwrap();
+    println!("{:?} {:?} constant {:?}", c.verdict, c.reasons, c.constant);
+    assert_eq!(c.verdict, Verdict::NotEquivalent, "{:?}", c.reasons);
+    assert!(c.constant.0 > 0.15 && c.constant.1 == 0.0, "{:?}", c.constant);
+    assert!(c.reasons.iter().any(|r| r.contains("locally constant")), "{:?}", c.reasons);
+}
