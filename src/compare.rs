@@ -122,6 +122,10 @@ pub struct Comparison {
     pub constant: (f64, f64),
     /// Per cross-validation fold: held-out relative RMSE of the direct regressions (A → B, B → A).
     pub folds: Vec<(f64, f64)>,
+    /// Learning-curve ratios of the direct regressions (A → B, B → A): the first fold's error at full
+    /// over half training size (≈ 1: at its floor; below [`crate::verdict::Thresholds::converged`]:
+    /// still falling).
+    pub learning: (f64, f64),
     /// Embeddings of A and B.
     pub embeddings: (Embedding, Embedding),
     /// r_k curves of A and B (entry c belongs to ψ_{c+1}).
@@ -409,7 +413,8 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         || cross_validated_rmse(ob.view(), oa.view(), p.folds, p.seed + 8),
     );
     let (cv_ab, cv_ba) = (cv_ab?, cv_ba?);
-    let folds: Vec<(f64, f64)> = cv_ab.into_iter().zip(cv_ba).collect();
+    let learning = (cv_ab.learning_ratio(), cv_ba.learning_ratio());
+    let folds: Vec<(f64, f64)> = cv_ab.folds.iter().copied().zip(cv_ba.folds.iter().copied()).collect();
     let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let baseline_rmse = (mean(folds.iter().map(|f| f.0).collect()), mean(folds.iter().map(|f| f.1).collect()));
     timings.push(("transform", t.elapsed().as_secs_f64()));
@@ -419,6 +424,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     bar.finish("done");
     let ev = Evidence {
         direct: folds.clone(),
+        learning,
         dims: (da, db),
         deficient,
         constant,
@@ -458,6 +464,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         deficient,
         constant,
         folds,
+        learning,
         embeddings: (emb_a, emb_b),
         r_k: (ra, rb),
         selected: (sa, sb),
@@ -522,6 +529,8 @@ impl Comparison {
                 "direct_rmse_ab": self.folds.iter().map(|f| f.0).collect::<Vec<_>>(),
                 "direct_rmse_ba": self.folds.iter().map(|f| f.1).collect::<Vec<_>>(),
                 "verdicts": self.folds.iter().map(|f| fold_verdict(f.0, f.1, &p.thresholds).as_str()).collect::<Vec<_>>(),
+                "learning_ratio_ab": self.learning.0,
+                "learning_ratio_ba": self.learning.1,
             },
             "backend": ea.backend,
             "adapter": ea.adapter,
@@ -554,6 +563,7 @@ impl Comparison {
                 "thresholds": {
                     "predict_rmse": p.thresholds.predict_rmse,
                     "constant_diff": p.thresholds.constant_diff,
+                    "converged": p.thresholds.converged,
                     "equivalent_rmse": p.thresholds.equivalent_rmse,
                     "equivalent_corr": p.thresholds.equivalent_corr,
                     "not_equivalent_rmse": p.thresholds.not_equivalent_rmse,
