@@ -22,7 +22,8 @@
 
 use rayon::prelude::*;
 
-use crate::covariance::{LocalGeometry, MAX_RANK};
+use crate::covariance::LocalGeometry;
+use crate::kernel::pair_terms;
 use crate::rng::Rng;
 
 /// Points sampled for the diagnostics (pairs among them).
@@ -81,44 +82,21 @@ pub struct LinearCheck {
 pub fn pair_stats(g: &LocalGeometry, seed: u64) -> PairStats {
     let idx: Vec<usize> =
         Rng::new(seed ^ 0x11ea7).sample_indices(g.n, SAMPLE).into_iter().filter(|&i| g.point_ranks[i] > 0).collect();
-    let r = g.rank;
     let rows: Vec<Vec<(f64, f64, f64)>> = idx
         .par_iter()
         .enumerate()
         .map(|(a, &i)| {
-            let (oi, ui, vi) = (g.point(i), g.factor(i), g.tangent(i));
             let mut out = Vec::with_capacity(idx.len() - a - 1);
             for &j in &idx[a + 1..] {
-                let (oj, uj, vj) = (g.point(j), g.factor(j), g.tangent(j));
-                let mut ai = [0.0f64; MAX_RANK];
-                let mut aj = [0.0f64; MAX_RANK];
-                let mut ti = [0.0f64; MAX_RANK];
-                let mut tj = [0.0f64; MAX_RANK];
-                let mut dd = 0.0;
-                for c in 0..g.dim {
-                    let d = oi[c] - oj[c];
-                    dd += d * d;
-                    for s in 0..r {
-                        ai[s] += ui[c * r + s] * d;
-                        aj[s] += uj[c * r + s] * d;
-                        ti[s] += vi[c * r + s] * d;
-                        tj[s] += vj[c * r + s] * d;
-                    }
-                }
-                if dd <= 0.0 {
+                let t = pair_terms(g, i, j);
+                if t.dd <= 0.0 {
                     continue;
                 }
-                let sq = |v: &[f64]| v[..r].iter().map(|x| x * x).sum::<f64>();
-                let (a_ij, a_ji) = (sq(&ai), sq(&aj));
-                let ni = ((dd - sq(&ti)) / dd).clamp(0.0, 1.0);
-                let nj = ((dd - sq(&tj)) / dd).clamp(0.0, 1.0);
-                let d2 = 0.5
-                    * (a_ij
-                        + a_ji
-                        + (dd - sq(&ti)).max(0.0) * g.normal_weights[i]
-                        + (dd - sq(&tj)).max(0.0) * g.normal_weights[j]);
-                let asym = if a_ij + a_ji > 0.0 { (a_ij - a_ji) / (a_ij + a_ji) } else { 0.0 };
-                out.push((d2, 0.5 * (ni + nj), asym * asym));
+                let ni = ((t.dd - t.tangent_i) / t.dd).clamp(0.0, 1.0);
+                let nj = ((t.dd - t.tangent_j) / t.dd).clamp(0.0, 1.0);
+                let (m_ij, m_ji) = (t.metric_i, t.metric_j);
+                let asym = if m_ij + m_ji > 0.0 { (m_ij - m_ji) / (m_ij + m_ji) } else { 0.0 };
+                out.push((t.distance2(g.normal_weights[i], g.normal_weights[j]), 0.5 * (ni + nj), asym * asym));
             }
             out
         })

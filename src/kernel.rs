@@ -64,6 +64,36 @@ pub struct EpsilonChoice {
 /// ½(‖U_iᵀδ‖² + w_i‖(I − V_iV_iᵀ)δ‖² + ‖U_jᵀδ‖² + w_j‖(I − V_jV_jᵀ)δ‖²); see [`crate::covariance`] for the
 /// normal term.
 pub fn distance2(g: &LocalGeometry, i: usize, j: usize) -> f64 {
+    pair_terms(g, i, j).distance2(g.normal_weights[i], g.normal_weights[j])
+}
+
+/// The pieces of one pair's distance, δ = o_i − o_j: ‖U_iᵀδ‖², ‖U_jᵀδ‖², ‖δ‖², ‖V_iᵀδ‖², ‖V_jᵀδ‖² (f64).
+#[derive(Clone, Copy, Debug)]
+pub struct PairTerms {
+    /// ‖U_iᵀδ‖²: the pair measured in i's metric.
+    pub metric_i: f64,
+    /// ‖U_jᵀδ‖².
+    pub metric_j: f64,
+    /// ‖δ‖².
+    pub dd: f64,
+    /// ‖V_iᵀδ‖²: the part of δ in i's tangent space.
+    pub tangent_i: f64,
+    /// ‖V_jᵀδ‖².
+    pub tangent_j: f64,
+}
+
+impl PairTerms {
+    /// d² with the two points' normal weights (see [`distance2`]).
+    pub fn distance2(&self, w_i: f64, w_j: f64) -> f64 {
+        // The normal parts are clamped at 0: rounding can make ‖δ‖² − ‖Vᵀδ‖² slightly negative.
+        let ni = (self.dd - self.tangent_i).max(0.0) * w_i;
+        let nj = (self.dd - self.tangent_j).max(0.0) * w_j;
+        0.5 * (self.metric_i + self.metric_j + ni + nj)
+    }
+}
+
+/// [`PairTerms`] of points i and j of `g`.
+pub fn pair_terms(g: &LocalGeometry, i: usize, j: usize) -> PairTerms {
     let (oi, oj) = (g.point(i), g.point(j));
     let (ui, uj) = (g.factor(i), g.factor(j));
     let (vi, vj) = (g.tangent(i), g.tangent(j));
@@ -84,10 +114,7 @@ pub fn distance2(g: &LocalGeometry, i: usize, j: usize) -> f64 {
         }
     }
     let sq = |v: &[f64]| v[..r].iter().map(|x| x * x).sum::<f64>();
-    // The normal parts are clamped at 0: rounding can make ‖δ‖² − ‖Vᵀδ‖² slightly negative.
-    let ni = (dd - sq(&ta)).max(0.0) * g.normal_weights[i];
-    let nj = (dd - sq(&tb)).max(0.0) * g.normal_weights[j];
-    0.5 * (sq(&a) + sq(&b) + ni + nj)
+    PairTerms { metric_i: sq(&a), metric_j: sq(&b), dd, tangent_i: sq(&ta), tangent_j: sq(&tb) }
 }
 
 /// Chooses ε for `g` (see the module doc for the subsample).
