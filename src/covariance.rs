@@ -372,8 +372,8 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
     let varying: Vec<usize> = ranks.iter().copied().filter(|&r| r > 0).collect();
     if varying.is_empty() {
         return Err(Error::Degenerate(format!(
-            "the observations do not vary under any {}: the network is constant around every base input \
-             (check sigma)",
+            "every {} has zero covariance: the observations do not vary, the network is constant around every \
+             base input (check sigma)",
             match data.local {
                 LocalSource::Bursts(_) => "burst",
                 LocalSource::Jacobians(_) => "Jacobian",
