@@ -191,7 +191,7 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
     if settled.0 != settled.1 && fails.0 != fails.1 {
         let (bad, good) = if settled.0 { ("A", "B") } else { ("B", "A") };
         reasons.push(format!(
-            "one-way: {good}'s observations are predicted from {bad}'s but not the reverse — {bad}'s observation map is \
+            "one-way: {bad}'s observations are predicted from {good}'s but not the reverse — {bad}'s observation map is \
              not injective (it merges inputs {good} tells apart; too few observed neurons? see the Whitney sweep)"
         ));
     }
