@@ -18,7 +18,7 @@
 //! therefore also keep the orthonormal tangent basis V_i and weight the normal part of δ by
 //! w_i = ν/λ_r,i (ν = `normal_weight`; ν = 1 makes normal displacement count like displacement along
 //! the weakest genuine direction). `embed` defaults to ν = 0 (the design's plain formula);
-//! `compare` defaults to ν = 10, which the folded scalar-network test needs. For neighbours the normal offset is second order (curvature), so
+//! `compare` defaults to ν = 3, which keeps a folded scalar network's branches apart. For neighbours the normal offset is second order (curvature), so
 //! the local metric is unchanged; across a fold it is O(1) and disconnects the branches. ν = 0 gives
 //! the plain truncated pseudo-inverse; with r = D there is no normal space and nothing changes.
 //!
