@@ -132,6 +132,25 @@ struct Spectrum {
     vectors: Vec<Vec<f64>>,
 }
 
+/// FᵀF (`cols × cols`, both triangles) of the row-major `rows × cols` matrix `f`.
+fn cross_product(f: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut c = vec![0.0; cols * cols];
+    for a in 0..rows {
+        let row = &f[a * cols..(a + 1) * cols];
+        for p in 0..cols {
+            for q in 0..=p {
+                c[p * cols + q] += row[p] * row[q];
+            }
+        }
+    }
+    for p in 0..cols {
+        for q in 0..p {
+            c[q * cols + p] = c[p * cols + q];
+        }
+    }
+    c
+}
+
 /// Spectrum of C = FᵀF where F is `rows × dim` (row-major). Goes through the smaller Gram matrix when
 /// rows < dim, so a 64-sample burst of 500 neurons costs a 64×64 eigenproblem, not 500×500.
 fn spectrum_of_gram(f: &[f64], rows: usize, dim: usize) -> Result<Spectrum> {
@@ -160,21 +179,7 @@ fn spectrum_of_gram(f: &[f64], rows: usize, dim: usize) -> Result<Spectrum> {
         }
         Ok(Spectrum { values, vectors })
     } else {
-        let mut c = vec![0.0; dim * dim];
-        for a in 0..rows {
-            let row = &f[a * dim..(a + 1) * dim];
-            for p in 0..dim {
-                for q in 0..=p {
-                    c[p * dim + q] += row[p] * row[q];
-                }
-            }
-        }
-        for p in 0..dim {
-            for q in 0..p {
-                c[q * dim + p] = c[p * dim + q];
-            }
-        }
-        let e = sym_eig(&c, dim)?;
+        let e = sym_eig(&cross_product(f, rows, dim), dim)?;
         let vectors = (0..dim).map(|k| e.vector(k).to_vec()).collect();
         Ok(Spectrum { values: e.values, vectors })
     }
@@ -205,20 +210,7 @@ pub fn spectral_rank(values: &[f64], rcond: f64, gap_ratio: f64) -> usize {
 /// Leave-one-out R² of the least-squares fit of `y` on the columns of `x` (rows × p, row-major), via
 /// the hat matrix of a pseudo-inverse (robust to collinear columns). 1 = exactly predicted.
 fn loo_r2(x: &[f64], rows: usize, p: usize, y: &[f64]) -> f64 {
-    let mut g = vec![0.0; p * p];
-    for a in 0..rows {
-        let r = &x[a * p..(a + 1) * p];
-        for i in 0..p {
-            for j in 0..=i {
-                g[i * p + j] += r[i] * r[j];
-            }
-        }
-    }
-    for i in 0..p {
-        for j in 0..i {
-            g[j * p + i] = g[i * p + j];
-        }
-    }
+    let g = cross_product(x, rows, p);
     let Ok(e) = sym_eig(&g, p) else { return 0.0 };
     let top = e.values.first().copied().unwrap_or(0.0).max(1e-300);
     // G⁺ = Σ v vᵀ/λ over λ > 1e-10·top.
