@@ -78,6 +78,55 @@ impl std::str::FromStr for Precision {
     }
 }
 
+/// How the O(N²) kernel entries are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelMethod {
+    /// Matrix products where D makes them pay (D ≥ [`GEMM_MIN_DIM`]), pair by pair below.
+    #[default]
+    Auto,
+    /// Tiled matrix products: U_iᵀo_j for a tile of pairs as one GEMM, exp and storage fused after.
+    Gemm,
+    /// Each pair's D-dimensional projections computed on their own (the original kernel).
+    Pairwise,
+}
+
+/// The smallest observation dimension at which [`KernelMethod::Auto`] uses the products. Measured with
+/// `netmatch bench embed --sweep-dims` on the 2-core CPU path (BENCHMARKS.md): pair by pair wins
+/// below it, where a product of inner dimension D is too short to amortise its packing and the
+/// epilogue's 2r extra passes over each tile.
+pub const GEMM_MIN_DIM: usize = 16;
+
+impl KernelMethod {
+    /// `Gemm` or `Pairwise` for observations of dimension `dim`.
+    pub fn resolve(self, dim: usize) -> KernelMethod {
+        match self {
+            KernelMethod::Auto if dim >= GEMM_MIN_DIM => KernelMethod::Gemm,
+            KernelMethod::Auto => KernelMethod::Pairwise,
+            m => m,
+        }
+    }
+    /// `"auto"`, `"gemm"` or `"pairwise"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelMethod::Auto => "auto",
+            KernelMethod::Gemm => "gemm",
+            KernelMethod::Pairwise => "pairwise",
+        }
+    }
+}
+
+impl std::str::FromStr for KernelMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(KernelMethod::Auto),
+            "gemm" => Ok(KernelMethod::Gemm),
+            "pairwise" => Ok(KernelMethod::Pairwise),
+            _ => Err(Error::param("kernel", format!("expected auto, gemm or pairwise, got `{s}`"))),
+        }
+    }
+}
+
 /// A place that stores the kernel matrix and runs the O(N²) stages.
 pub trait Device {
     /// `"gpu"` or `"cpu"`.
@@ -96,6 +145,10 @@ pub trait Device {
     fn build_kernel_as(&mut self, geom: &GeometryF32, eps: Option<f64>, precision: Precision) -> Result<()>;
     /// The storage of the current matrix.
     fn precision(&self) -> Precision;
+    /// Chooses how later builds compute the kernel entries (default [`KernelMethod::Auto`]).
+    fn set_kernel_method(&mut self, method: KernelMethod);
+    /// The method the last build used (resolved: `Gemm` or `Pairwise`; `Auto` before any build).
+    fn kernel_method(&self) -> KernelMethod;
     /// Keeps only the geometry: the products recompute K = exp(−d²/ε) tile by tile, for N whose
     /// matrix does not fit (one kernel build's arithmetic per pass, no N×N memory). `normalise` then
     /// keeps a diagonal scale as for f16; `read_rows` and the single-vector Krylov calls are refused.

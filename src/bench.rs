@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::backend::{Device, Precision};
+use crate::backend::{Device, KernelMethod, Precision};
 use crate::block::Solver;
 use crate::covariance::local_geometry;
 use crate::cpu::{CpuDevice, reference};
@@ -39,6 +39,16 @@ pub struct BenchParams {
     /// Dense kernel precisions, each run on both paths (JSON keys `gpu`/`cpu` for f32,
     /// `gpu_f16`/`cpu_f16` for f16).
     pub precisions: Vec<Precision>,
+    /// Kernel methods, each run on both paths; with more than one, the keys end in `_gemm` /
+    /// `_pairwise` and the row reports `pairwise_over_gemm` per path.
+    pub kernels: Vec<KernelMethod>,
+    /// Exact Jacobians of the tanh layer instead of bursts (the large-D case: no N×M×D bursts).
+    pub jacobians: bool,
+    /// ν of the local geometry ([`crate::covariance::CovarianceParams::normal_weight`]).
+    pub normal_weight: f64,
+    /// Also write each problem's f32 geometry (`obs` N×D, `factors` N×D×r, `eps`) as
+    /// `geometry_<N>_<D>x<r>.npz` here, for the numpy kernel build (`benches/peers/kernel_numpy.py`).
+    pub export: Option<std::path::PathBuf>,
 }
 
 fn max_rel_err(values: &[f64], reference: &[f64]) -> f64 {
@@ -54,16 +64,25 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
             let data = if (dim, r) == (2, 2) {
                 eprintln!("[bench] N = {n}, (D, r) = (2, 2): mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m);
                 synthetic::bursts_2d(n, p.m, 0.01, 1.0, 0.6, p.seed, synthetic::mushroom)?
+            } else if p.jacobians {
+                eprintln!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer, exact Jacobians");
+                synthetic::tanh_layer_jacobians_r(n, dim, r, p.seed)?
             } else {
                 eprintln!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer (M = {}, σ = 0.01)", p.m);
                 synthetic::tanh_layer_bursts_r(n, p.m, dim, r, 0.01, p.seed)?
             };
             // One ε for both paths: the comparison is about the same matrix.
-            let geom = local_geometry(&data, &Default::default())?;
+            let covariance =
+                crate::covariance::CovarianceParams { normal_weight: p.normal_weight, ..Default::default() };
+            let geom = local_geometry(&data, &covariance)?;
             let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
+            if let Some(dir) = &p.export {
+                export_geometry(dir, &geom, eps)?;
+            }
             let params = EmbedParams {
                 k: p.k,
                 eps: EpsilonRule::Fixed(eps),
+                covariance,
                 seed: p.seed,
                 storage: Storage::Dense,
                 ..Default::default()
@@ -78,53 +97,77 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
             };
             let mut paths = serde_json::Map::new();
             let mut ratios = serde_json::Map::new();
+            let mut by_kernel = serde_json::Map::new();
             for &precision in &p.precisions {
-                let suffix = if precision == Precision::F32 { "" } else { "_f16" };
-                let params = EmbedParams { precision: Some(precision), ..params.clone() };
-                let mut totals = Vec::new();
-                let mut devices: Vec<Box<dyn Device>> = Vec::new();
-                if let Some(ctx) = &gpu {
-                    devices.push(Box::new(GpuDevice::new(ctx.clone())));
+                for &kernel in &p.kernels {
+                    let mut suffix = if precision == Precision::F32 { "" } else { "_f16" }.to_string();
+                    if p.kernels.len() > 1 {
+                        suffix += &format!("_{}", kernel.name());
+                    }
+                    let params = EmbedParams { precision: Some(precision), kernel, ..params.clone() };
+                    let mut totals = Vec::new();
+                    let mut devices: Vec<Box<dyn Device>> = Vec::new();
+                    if let Some(ctx) = &gpu {
+                        devices.push(Box::new(GpuDevice::new(ctx.clone())));
+                    }
+                    devices.push(Box::new(CpuDevice::new()));
+                    for mut dev in devices {
+                        eprintln!(
+                            "[bench] N = {n}: {} path, {} storage, {} kernel",
+                            dev.kind(),
+                            precision.name(),
+                            kernel.name()
+                        );
+                        let e = embed(&data, &params, dev.as_mut())?;
+                        let stages: serde_json::Map<String, Value> =
+                            e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
+                        let total: f64 = e
+                            .timings
+                            .iter()
+                            .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                            .map(|(_, t)| t)
+                            .sum();
+                        totals.push(e.timings.clone());
+                        let key = format!("{}{suffix}", dev.kind());
+                        by_kernel.insert(key.clone(), json!(stage(&e.timings, "kernel")));
+                        paths.insert(
+                            key,
+                            json!({
+                                "adapter": e.adapter,
+                                "kernel": e.kernel,
+                                "seconds": stages,
+                                "device_seconds": total,
+                                "matvecs": e.info.matvecs,
+                                "passes": e.info.passes,
+                                "solver": e.info.solver,
+                                "storage": e.storage,
+                                "restarts": e.info.restarts,
+                                "converged": e.info.converged,
+                                "eigenvalues": e.eigenvalues,
+                                "max_rel_eigenvalue_error": reference.as_ref().map(|(r, _)| max_rel_err(&e.eigenvalues, r)),
+                            }),
+                        );
+                    }
+                    if totals.len() == 2 {
+                        let (g, c) = (&totals[0], &totals[1]);
+                        let per: serde_json::Map<String, Value> = g
+                            .iter()
+                            .zip(c)
+                            .filter(|((s, _), _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
+                            .map(|((s, tg), (_, tc))| (s.to_string(), json!(tc / tg)))
+                            .collect();
+                        ratios.insert(format!("{}{suffix}", precision.name()), Value::Object(per));
+                    }
                 }
-                devices.push(Box::new(CpuDevice::new()));
-                for mut dev in devices {
-                    eprintln!("[bench] N = {n}: {} path, {} storage", dev.kind(), precision.name());
-                    let e = embed(&data, &params, dev.as_mut())?;
-                    let stages: serde_json::Map<String, Value> =
-                        e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
-                    let total: f64 = e
-                        .timings
-                        .iter()
-                        .filter(|(s, _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
-                        .map(|(_, t)| t)
-                        .sum();
-                    totals.push(e.timings.clone());
-                    paths.insert(
-                        format!("{}{suffix}", dev.kind()),
-                        json!({
-                            "adapter": e.adapter,
-                            "seconds": stages,
-                            "device_seconds": total,
-                            "matvecs": e.info.matvecs,
-                            "passes": e.info.passes,
-                            "solver": e.info.solver,
-                            "storage": e.storage,
-                            "restarts": e.info.restarts,
-                            "converged": e.info.converged,
-                            "eigenvalues": e.eigenvalues,
-                            "max_rel_eigenvalue_error": reference.as_ref().map(|(r, _)| max_rel_err(&e.eigenvalues, r)),
-                        }),
-                    );
-                }
-                if totals.len() == 2 {
-                    let (g, c) = (&totals[0], &totals[1]);
-                    let per: serde_json::Map<String, Value> = g
-                        .iter()
-                        .zip(c)
-                        .filter(|((s, _), _)| matches!(*s, "kernel" | "normalise" | "eigensolve"))
-                        .map(|((s, tg), (_, tc))| (s.to_string(), json!(tc / tg)))
-                        .collect();
-                    ratios.insert(precision.name().to_string(), Value::Object(per));
+            }
+            // The kernel stage pair by pair over the products, per path and storage.
+            let mut kernel_ratio = serde_json::Map::new();
+            for (key, t) in &by_kernel {
+                if let Some(base) = key.strip_suffix("_pairwise") {
+                    let gemm = by_kernel.get(&format!("{base}_gemm")).and_then(Value::as_f64);
+                    if let (Some(tp), Some(tg)) = (t.as_f64(), gemm) {
+                        kernel_ratio.insert(base.to_string(), json!(tp / tg));
+                    }
                 }
             }
             let ratio = (!ratios.is_empty()).then_some(Value::Object(ratios));
@@ -137,11 +180,35 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
                 "rank": geom.rank,
                 "paths": paths,
                 "cpu_over_gpu": ratio,
+                "pairwise_over_gemm_kernel_stage": (!kernel_ratio.is_empty()).then_some(Value::Object(kernel_ratio)),
                 "reference_seconds": reference.as_ref().map(|r| r.1),
             }));
         }
     }
     Ok(json!({ "benchmark": "embed", "rows": rows }))
+}
+
+fn stage(timings: &[(&'static str, f64)], name: &str) -> Option<f64> {
+    timings.iter().find(|(s, _)| *s == name).map(|(_, t)| *t)
+}
+
+/// Writes the f32 geometry the kernel is built from (see [`BenchParams::export`]).
+fn export_geometry(dir: &std::path::Path, geom: &crate::covariance::LocalGeometry, eps: f64) -> Result<()> {
+    use ndarray::{Array1, Array2, Array3};
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io(dir, e))?;
+    let (n, d, r) = (geom.n, geom.dim, geom.rank);
+    let path = dir.join(format!("geometry_{n}_{d}x{r}.npz"));
+    let obs = Array2::from_shape_vec((n, d), geom.obs.iter().map(|&v| v as f32).collect())
+        .map_err(|e| crate::error::Error::Shape(e.to_string()))?;
+    let factors = Array3::from_shape_vec((n, d, r), geom.factors.iter().map(|&v| v as f32).collect())
+        .map_err(|e| crate::error::Error::Shape(e.to_string()))?;
+    let normal = Array1::from_vec(geom.normal_weights.iter().map(|&v| v as f32).collect());
+    crate::data::npz::write_atomic(&path, |w| {
+        w.add_array("obs", &obs)?;
+        w.add_array("factors", &factors)?;
+        w.add_array("normal_weights", &normal)?;
+        w.add_array("eps", &Array1::from_vec(vec![eps]))
+    })
 }
 
 /// The peer comparison (`netmatch bench peers-export` / `peers-run`, driven by

@@ -87,6 +87,10 @@ pub struct EmbedArgs {
     /// arithmetic stays f32).
     #[arg(long, default_value = "auto", value_parser = ["auto", "f32", "f16"])]
     pub precision: String,
+    /// How the kernel entries are computed: auto (tiled matrix products from D = 16, pair by pair
+    /// below), gemm or pairwise.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gemm", "pairwise"])]
+    pub kernel: String,
     /// Neighbours per point of the sparse kernel (itself included).
     #[arg(long, default_value_t = 32)]
     pub knn: usize,
@@ -212,6 +216,21 @@ pub struct BenchEmbedArgs {
     /// Comma-separated dense kernel precisions to run, each on both paths (f32, f16).
     #[arg(long, default_value = "f32", value_delimiter = ',', value_parser = ["f32", "f16"])]
     pub precision: Vec<String>,
+    /// Comma-separated kernel methods to run, each on both paths: gemm (tiled matrix products),
+    /// pairwise (pair by pair) or auto (products from D = 16). With two, every ratio is measured in one
+    /// run.
+    #[arg(long, default_value = "auto", value_delimiter = ',', value_parser = ["auto", "gemm", "pairwise"])]
+    pub kernel: Vec<String>,
+    /// Exact Jacobians of the tanh layers instead of M-point bursts (the large-D case).
+    #[arg(long)]
+    pub jacobians: bool,
+    /// ν, the weight of the normal part of a displacement (0: embed's default; compare uses 3).
+    #[arg(long, default_value_t = 0.0)]
+    pub normal_weight: f64,
+    /// Also write each problem's f32 geometry as geometry_<N>_<D>x<r>.npz into this folder (input of
+    /// benches/peers/kernel_numpy.py).
+    #[arg(long)]
+    pub export_geometry: Option<PathBuf>,
     /// Write the JSON record here (always also printed to stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ndarray::Array2;
 
-use crate::backend::{Device, Precision};
+use crate::backend::{Device, KernelMethod, Precision};
 use crate::block::{BlockParams, Solver, block_lanczos, eigensolve};
 use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
@@ -41,6 +41,8 @@ pub struct EmbedParams {
     pub storage: Storage,
     /// Precision of dense storage; `None` lets [`plan_storage`] choose (f32 where it fits, else f16).
     pub precision: Option<Precision>,
+    /// How the dense and matrix-free kernels compute their entries (matrix products or pair by pair).
+    pub kernel: KernelMethod,
     /// Parameters of the sparse kernel (used when the storage is sparse).
     pub sparse: SparseParams,
     /// How the sparse kernel is solved: shift-invert (default) or plain Krylov on the device.
@@ -63,6 +65,7 @@ impl Default for EmbedParams {
             solver: Solver::Block,
             storage: Storage::Auto,
             precision: None,
+            kernel: KernelMethod::Auto,
             sparse_solve: SparseSolve::ShiftInvert,
             sparse: SparseParams::default(),
             seed: 0,
@@ -203,6 +206,8 @@ pub struct Embedding {
     pub storage: String,
     /// Adapter description.
     pub adapter: String,
+    /// How the kernel entries were computed (`"gemm"` or `"pairwise"`; `"knn"` for the sparse kernel).
+    pub kernel: &'static str,
 }
 
 /// Computes the embedding of `data` on `dev`.
@@ -259,6 +264,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         seed: params.seed,
         verbose,
     };
+    dev.set_kernel_method(params.kernel);
     let (norm, eig, storage) = if storage == Storage::Dense {
         dev.build_kernel_as(&GeometryF32::from(&geom), Some(eps.eps), plan.precision)?;
         lap("kernel", &mut timings);
@@ -267,7 +273,8 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         let eig = eigensolve(dev, params.solver, &lp)?;
         lap("eigensolve", &mut timings);
         let p = plan.precision;
-        (norm, eig, format!("dense N×N {} ({:.2} GB)", p.name(), (p.bytes() as f64) * (n as f64).powi(2) / 1e9))
+        let bytes = (p.bytes() as f64) * (n as f64).powi(2) / 1e9;
+        (norm, eig, format!("dense N×N {} ({bytes:.2} GB), {} kernel", p.name(), dev.kernel_method().name()))
     } else if storage == Storage::MatrixFree {
         dev.build_matrix_free(&GeometryF32::from(&geom), eps.eps)?;
         lap("kernel", &mut timings);
@@ -275,7 +282,12 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         lap("normalise", &mut timings);
         let eig = eigensolve(dev, params.solver, &lp)?;
         lap("eigensolve", &mut timings);
-        (norm, eig, format!("matrix-free on the {} (kernel recomputed in every pass, no N×N storage)", dev.kind()))
+        let what = format!(
+            "matrix-free on the {}, {} kernel (recomputed in every pass, no N×N storage)",
+            dev.kind(),
+            dev.kernel_method().name()
+        );
+        (norm, eig, what)
     } else {
         let given = (params.eps != EpsilonRule::Auto).then_some(eps.eps);
         let (mut csr, st) = knn_kernel(&geom, given, &params.sparse)?;
@@ -340,6 +352,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         info: eig.info,
         timings,
         backend: dev.kind(),
+        kernel: if plan.storage == Storage::Sparse { "knn" } else { dev.kernel_method().name() },
         storage,
         adapter: dev.adapter(),
     })

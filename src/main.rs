@@ -108,6 +108,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         solver: a.solver.parse()?,
         storage: a.storage.parse()?,
         precision: if a.precision == "auto" { None } else { Some(a.precision.parse()?) },
+        kernel: a.kernel.parse()?,
         sparse: netmatch::sparse::SparseParams::with_k(a.knn),
         sparse_solve: a.sparse_solve.parse()?,
         seed: a.seed,
@@ -192,6 +193,10 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
         seed: a.seed,
         cpu_only: a.cpu_only,
         precisions: a.precision.iter().map(|p| p.parse()).collect::<Result<_, _>>()?,
+        kernels: a.kernel.iter().map(|k| k.parse()).collect::<Result<_, _>>()?,
+        jacobians: a.jacobians,
+        normal_weight: a.normal_weight,
+        export: a.export_geometry,
         configs: a
             .configs
             .iter()

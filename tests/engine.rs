@@ -671,3 +671,69 @@ fn sparse_knn_kernel_tracks_the_dense_spectrum() {
     let (err16, dropped16) = solve(16);
     assert!(err16 > 10.0 * err && dropped16 > 10.0 * dropped, "k = 16 should be visibly worse: {err16:.2e}");
 }
+
+/// The matrix-product kernel (`cpu/kernel_gemm.rs`) against the float64 reference and the pair-by-pair
+/// twin: d² and K entry by entry, the f16 build, the matrix-free product, and the eigenvalues through
+/// `embed`, with and without the normal term, on an N that is not a multiple of the tile.
+#[test]
+fn cpu_gemm_kernel_matches_pairwise_and_f64() {
+    use netmatch::backend::KernelMethod;
+    use netmatch::covariance::CovarianceParams;
+    use netmatch::embed::{EmbedParams, Storage, embed};
+    let data = synthetic::tanh_layer_bursts_r(300, 12, 40, 2, 0.01, 17).unwrap();
+    for nu in [0.0, 3.0] {
+        let cov = CovarianceParams { normal_weight: nu, ..Default::default() };
+        let g = local_geometry(&data, &cov).unwrap();
+        let gf = GeometryF32::from(&g);
+        let n = g.n;
+        let d2_ref = reference::distance_matrix(&g);
+        let scale = d2_ref.iter().copied().fold(0.0, f64::max);
+        let eps = choose_epsilon(&g, EpsilonRule::Auto, 3).unwrap().eps;
+        let mut gemm = CpuDevice::new();
+        gemm.set_kernel_method(KernelMethod::Gemm);
+        let mut pair = CpuDevice::new();
+        pair.set_kernel_method(KernelMethod::Pairwise);
+        gemm.build_kernel(&gf, None).unwrap();
+        pair.build_kernel(&gf, None).unwrap();
+        assert_eq!((gemm.kernel_method(), pair.kernel_method()), (KernelMethod::Gemm, KernelMethod::Pairwise));
+        let to64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<_>>();
+        let dg = to64(gemm.read_rows(0, n).unwrap());
+        // Rounding relative to the spread of the observations (see the module doc), not to each d².
+        assert_close(&format!("gemm d² vs f64 (ν = {nu})"), &dg, &d2_ref, 2e-6 * scale, 1e-4);
+        assert_close(&format!("gemm d² vs pairwise (ν = {nu})"), &dg, &to64(pair.read_rows(0, n).unwrap()), 2e-6 * scale, 1e-4);
+        assert!((0..n).all(|i| dg[i * n + i] == 0.0), "diagonal not exactly 0");
+        gemm.build_kernel(&gf, Some(eps)).unwrap();
+        let kg = to64(gemm.read_rows(0, n).unwrap());
+        assert_close(&format!("gemm K vs f64 (ν = {nu})"), &kg, &reference::kernel_matrix(&g, eps), 1e-6, 1e-4);
+        // Symmetric to the bit: each tile pair is written to both triangles.
+        assert!((0..n).all(|i| (0..n).all(|j| kg[i * n + j] == kg[j * n + i])), "gemm K not symmetric");
+        gemm.build_kernel_as(&gf, Some(eps), Precision::F16).unwrap();
+        assert_close("gemm f16 K vs f64", &to64(gemm.read_rows(0, n).unwrap()), &reference::kernel_matrix(&g, eps), 1e-6, 1e-3);
+        // The matrix-free product against the stored kernel's, for 3 seeded vectors.
+        let mut rng = netmatch::rng::Rng::new(9);
+        let x: Vec<f32> = (0..3 * n).map(|_| rng.normal() as f32).collect();
+        gemm.build_kernel(&gf, Some(eps)).unwrap();
+        let stored = to64(gemm.matmat(&x, 3).unwrap());
+        gemm.build_matrix_free(&gf, eps).unwrap();
+        assert_eq!(gemm.kernel_method(), KernelMethod::Gemm);
+        let free = to64(gemm.matmat(&x, 3).unwrap());
+        let size = stored.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        assert_close("gemm matrix-free vs stored", &free, &stored, 1e-5 * size, 1e-4);
+        // The eigenvalues through `embed`, dense and matrix-free, against float64.
+        let reference = reference::embed(&g, eps, 1.0, 7).unwrap();
+        for storage in [Storage::Dense, Storage::MatrixFree] {
+            let p = EmbedParams {
+                k: 6,
+                eps: EpsilonRule::Fixed(eps),
+                covariance: cov.clone(),
+                storage,
+                kernel: KernelMethod::Gemm,
+                ..Default::default()
+            };
+            let e = embed(&data, &p, &mut CpuDevice::new()).unwrap();
+            assert_eq!(e.kernel, "gemm");
+            assert!(e.info.converged, "{:?}", e.info);
+            assert_close(&format!("gemm {storage:?} eigenvalues (ν = {nu})"), &e.eigenvalues, &reference.values, 0.0, 1e-5);
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod csr_matmat;
 pub mod kernel;
+pub mod kernel_gemm;
 pub mod kernel_matmat;
 pub mod lanczos;
 pub mod matmat;
@@ -14,7 +15,7 @@ pub mod render;
 
 use half::f16;
 
-use crate::backend::{Device, Precision, check_precision, krylov_needs_f32, no_rows_stored};
+use crate::backend::{Device, KernelMethod, Precision, check_precision, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
 use crate::kernel::GeometryF32;
 
@@ -29,12 +30,20 @@ pub struct CpuDevice {
     /// The diagonal scale of f16 and matrix-free storage (ones until `normalise`).
     scale: Vec<f32>,
     /// The geometry and ε of a matrix-free operator.
-    free: Option<(GeometryF32, f64)>,
+    free: Option<(Free, f64)>,
+    /// The requested kernel method, and the one the last build used.
+    method: (KernelMethod, KernelMethod),
     m: usize,
     basis: Vec<f32>,
     spare: Vec<f32>,
     coef: Vec<f32>,
     csr: Option<crate::sparse::Csr>,
+}
+
+/// A matrix-free operator's geometry, in the layout of the method that recomputes it.
+enum Free {
+    Pairwise(GeometryF32),
+    Gemm(kernel_gemm::GemmGeometry),
 }
 
 impl CpuDevice {
@@ -82,19 +91,27 @@ impl Device for CpuDevice {
                 "host memory for the dense f32 matrix"
             },
         };
+        self.method.1 = self.method.0.resolve(geom.dim);
+        let gemm = self.method.1 == KernelMethod::Gemm;
         match (precision, eps) {
             (Precision::F16, Some(e)) => {
                 let mut m = Vec::new();
                 m.try_reserve_exact(n * n).map_err(too_large)?;
                 m.resize(n * n, f16::ZERO);
-                kernel::kernel_f16(geom, e, 0, &mut m);
+                match gemm {
+                    true => kernel_gemm::kernel_gemm_f16(&kernel_gemm::GemmGeometry::new(geom), e, &mut m),
+                    false => kernel::kernel_f16(geom, e, 0, &mut m),
+                }
                 self.half = m;
             }
             _ => {
                 let mut m = Vec::new();
                 m.try_reserve_exact(n * n).map_err(too_large)?;
                 m.resize(n * n, 0.0);
-                kernel::kernel(geom, eps, 0, &mut m);
+                match gemm {
+                    true => kernel_gemm::kernel_gemm(&kernel_gemm::GemmGeometry::new(geom), eps, &mut m),
+                    false => kernel::kernel(geom, eps, 0, &mut m),
+                }
                 self.matrix = m;
             }
         }
@@ -106,10 +123,21 @@ impl Device for CpuDevice {
     fn precision(&self) -> Precision {
         self.precision
     }
+    fn set_kernel_method(&mut self, method: KernelMethod) {
+        self.method.0 = method;
+    }
+    fn kernel_method(&self) -> KernelMethod {
+        self.method.1
+    }
     fn build_matrix_free(&mut self, geom: &GeometryF32, eps: f64) -> Result<()> {
         self.matrix = Vec::new();
         self.half = Vec::new();
-        self.free = Some((geom.clone(), eps));
+        self.method.1 = self.method.0.resolve(geom.dim);
+        let free = match self.method.1 {
+            KernelMethod::Gemm => Free::Gemm(kernel_gemm::GemmGeometry::new(geom)),
+            _ => Free::Pairwise(geom.clone()),
+        };
+        self.free = Some((free, eps));
         self.precision = Precision::F32;
         self.scale = vec![1.0; geom.n];
         self.n = geom.n;
@@ -156,8 +184,11 @@ impl Device for CpuDevice {
             return Err(Error::Shape(format!("matmat: block of {} values for N = {}, b = {b}", x.len(), self.n)));
         }
         let mut y = vec![0.0; self.n * b];
-        if let Some((g, eps)) = &self.free {
-            kernel_matmat::kernel_matmat(g, *eps, &self.scaled(x), b, &mut y);
+        if let Some((free, eps)) = &self.free {
+            match free {
+                Free::Pairwise(g) => kernel_matmat::kernel_matmat(g, *eps, &self.scaled(x), b, &mut y),
+                Free::Gemm(g) => kernel_gemm::kernel_gemm_matmat(g, *eps, &self.scaled(x), b, &mut y),
+            }
             return Ok(self.scaled(&y));
         }
         match self.precision {

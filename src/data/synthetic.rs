@@ -126,6 +126,35 @@ pub fn tanh_layer_bursts_r(n: usize, m: usize, dim: usize, r: usize, sigma: f64,
     Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(inputs))
 }
 
+/// The random tanh layer of [`tanh_layer_bursts_r`] (same weights, inputs and seed) with its exact
+/// Jacobians ∂o/∂x = diag(1 − o²)·W instead of bursts: the large-D benchmark case, whose local geometry
+/// costs O(N·D·r) instead of O(N·M·D).
+pub fn tanh_layer_jacobians_r(n: usize, dim: usize, r: usize, seed: u64) -> Result<Observations> {
+    if r == 0 || dim == 0 {
+        return Err(crate::error::Error::param("dim", "need D ≥ 1 and r ≥ 1"));
+    }
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let w: Vec<Vec<f64>> = (0..dim).map(|_| (0..r).map(|_| rng.normal()).collect()).collect();
+    let bias: Vec<f64> = (0..dim).map(|_| 0.5 * rng.normal()).collect();
+    let mut inputs = Array2::zeros((n, r));
+    let mut obs = Array2::zeros((n, dim));
+    let mut jac = Array3::zeros((n, dim, r));
+    for i in 0..n {
+        let x: Vec<f64> = (0..r).map(|a| rng.uniform() * if a == 1 { 0.6 } else { 1.0 }).collect();
+        for (a, &v) in x.iter().enumerate() {
+            inputs[[i, a]] = v;
+        }
+        for c in 0..dim {
+            let o = (w[c].iter().zip(&x).map(|(a, b)| a * b).sum::<f64>() + bias[c]).tanh();
+            obs[[i, c]] = o;
+            for a in 0..r {
+                jac[[i, c, a]] = (1.0 - o * o) * w[c][a];
+            }
+        }
+    }
+    Observations::new(obs, LocalSource::Jacobians(jac), 1.0, Some(inputs))
+}
+
 /// Observes the base inputs `x` (N×d) through `f` (writing D values), with bursts of M Gaussian input
 /// perturbations of radius σ; `inputs` keeps `x`. The building block for synthetic network pairs.
 pub fn observe(

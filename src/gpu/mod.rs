@@ -25,7 +25,7 @@ pub use context::{AdapterSummary, GpuContext, list_adapters};
 use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
-use crate::backend::{Device, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored};
+use crate::backend::{Device, KernelMethod, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
 use crate::kernel::GeometryF32;
 
@@ -98,6 +98,8 @@ pub struct GpuDevice {
     free: Option<GpuFree>,
     bg_normalise: Vec<wgpu::BindGroup>,
     krylov: Option<Krylov>,
+    /// The requested kernel method, and the one the last build used.
+    method: (KernelMethod, KernelMethod),
 }
 
 impl GpuDevice {
@@ -123,6 +125,7 @@ impl GpuDevice {
             free: None,
             bg_normalise: Vec::new(),
             krylov: None,
+            method: (KernelMethod::Auto, KernelMethod::Auto),
         }
     }
 
@@ -346,11 +349,20 @@ impl Device for GpuDevice {
         self.n = n;
         self.precision = precision;
         self.scale = vec![1.0; n];
+        self.method.1 = KernelMethod::Pairwise;
         Ok(())
     }
 
     fn precision(&self) -> Precision {
         self.precision
+    }
+
+    fn set_kernel_method(&mut self, method: KernelMethod) {
+        self.method.0 = method;
+    }
+
+    fn kernel_method(&self) -> KernelMethod {
+        self.method.1
     }
 
     fn build_matrix_free(&mut self, geom: &GeometryF32, eps: f64) -> Result<()> {
