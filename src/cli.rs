@@ -450,17 +450,14 @@ pub struct HorseArgs {
     /// Frames (base inputs N), evenly over a full turn.
     #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().n)]
     pub frames: usize,
-    /// Image side in pixels (32 keeps training and the 5760 burst renders within minutes on 2 CPU cores).
+    /// Image side in pixels (the networks' convolutions are sized for 64; at least 16).
     #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().size)]
     pub size: usize,
     /// Adam steps per network.
     #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().steps)]
     pub steps: usize,
-    /// Re-rendered burst frames per base frame.
-    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().m)]
-    pub m: usize,
-    /// Burst radius in radians of azimuth (large enough that the image change, not the networks'
-    /// small-scale roughness, dominates a burst).
+    /// Half-width in radians of the central differences in θ (large enough that the image change, not
+    /// the networks' small-scale roughness, decides a derivative).
     #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().sigma)]
     pub sigma: f64,
     /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).

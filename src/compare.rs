@@ -520,7 +520,7 @@ impl Comparison {
                 "neighbours": [self.linear.diagnostics.0.neighbours, self.linear.diagnostics.1.neighbours],
                 "under_resolved": self.linear.under_resolved,
             },
-            "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1, "source": if p.d.is_some() { "given" } else { "bursts" }},
+            "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1, "source": if p.d.is_some() { "given" } else { "local data (bursts or Jacobians)" }},
             "rank_deficient_fraction": {"a": self.deficient.0, "b": self.deficient.1},
             "locally_constant_fraction": {"a": self.constant.0, "b": self.constant.1},
             "coordinates_selected": {"a": self.selected.0.len(), "b": self.selected.1.len()},

@@ -615,8 +615,8 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
 
 fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
     use netmatch::experiments::{DemoParams, HorseParams, horse, summary};
-    if a.frames < netmatch::compare::MIN_POINTS || a.size < 8 || a.steps == 0 || a.m < 2 || !(a.sigma > 0.0) {
-        return Err(Error::param("frames", "need --frames ≥ 50, --size ≥ 8, --steps ≥ 1, --m ≥ 2, --sigma > 0"));
+    if a.frames < netmatch::compare::MIN_POINTS || a.size < 16 || a.steps == 0 || !(a.sigma > 0.0 && a.sigma < 1.0) {
+        return Err(Error::param("frames", "need --frames ≥ 50, --size ≥ 16, --steps ≥ 1, 0 < --sigma < 1"));
     }
     let backend: BackendChoice = a.backend.parse()?;
     netmatch::report::prepare_dir(&a.out, a.force)?;
@@ -631,7 +631,7 @@ fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
         n: a.frames,
         train_n: a.frames,
         steps: a.steps,
-        m: a.m,
+        m: 2,
         force: true,
         verbose: !a.quiet,
         backend: a.backend.clone(),

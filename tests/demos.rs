@@ -46,9 +46,10 @@ fn tiny_vector_field_demo_gives_the_demo_verdicts() {
     let _ = std::fs::remove_dir_all(&p.out);
 }
 
-/// The horse demo at its defaults (rendered on the CPU twin, embedded on the CPU): the pair of image
-/// networks is equivalent and the doubled-angle control is not. The same run as `demo horse`, so it
-/// is the slowest test here (about 1.5 min on two cores).
+/// The horse demo at its defaults (rendered on the CPU twin, embedded on the CPU): the pair of
+/// convolutional networks is equivalent through its outputs and through hidden layers of ≥ 256 units,
+/// and the doubled-angle control is not, against A's outputs and A's hidden layer. The same run as
+/// `demo horse`, so it is the slowest test here (about 4 min on two cores).
 #[test]
 fn horse_demo_gives_the_demo_verdicts() {
     let p = DemoParams { verbose: false, force: true, ..DemoParams::horse() };
@@ -62,8 +63,15 @@ fn horse_demo_gives_the_demo_verdicts() {
     };
     // The two embeddings are matching circles: the aligned cos/sin pair correlates almost perfectly.
     assert!(corr("a_vs_b") > 0.99, "a_vs_b |corr| {}", corr("a_vs_b"));
-    for f in ["contact_sheet.png", "a.npz", "b.npz", "c.npz", "a_vs_b/embeddings.png"] {
+    for f in ["contact_sheet.png", "a.npz", "b.npz", "c.npz", "a_hidden.npz", "b_hidden.npz", "a_vs_b/embeddings.png"] {
         assert!(p.out.join(f).exists(), "{f} missing");
+    }
+    let names: Vec<&str> = o.comparisons.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["a_vs_b", "a_vs_b_hidden", "a_hidden_vs_c", "a_vs_c"]);
+    // The hidden layers compared are whole layers of at least 256 units.
+    for f in ["a_hidden.npz", "b_hidden.npz"] {
+        let d = netmatch::data::load(&p.out.join(f)).unwrap().dim();
+        assert!(d >= 256, "{f}: D = {d}");
     }
     let _ = std::fs::remove_dir_all(&p.out);
 }

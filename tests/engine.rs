@@ -46,11 +46,12 @@ fn every_shader_validates_with_naga() {
 #[test]
 fn uniform_layouts_match_wgsl() {
     use netmatch::gpu::{
-        csr_matmat::CsrParams, kernel::KernelParams, lanczos::StepParams, matmat::MatmatParams, matvec::MatvecParams,
-        normalise::NormaliseParams, render::RenderParams,
+        csr_matmat::CsrParams, kernel::KernelParams, kernel_gemm::KernelGemmParams, lanczos::StepParams,
+        matmat::MatmatParams, matvec::MatvecParams, normalise::NormaliseParams, render::RenderParams,
     };
     let rust: &[(&str, usize, &[usize])] = &[
         ("kernel", std::mem::size_of::<KernelParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("kernel_gemm", std::mem::size_of::<KernelGemmParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matvec", std::mem::size_of::<MatvecParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matmat", std::mem::size_of::<MatmatParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("csr_matmat", std::mem::size_of::<CsrParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
@@ -67,6 +68,7 @@ fn uniform_layouts_match_wgsl() {
     assert_eq!(std::mem::offset_of!(KernelParams, inv_eps), 24);
     assert_eq!(std::mem::offset_of!(KernelParams, write_distance), 20);
     assert_eq!(std::mem::offset_of!(MatvecParams, y_off), 16);
+    assert_eq!(std::mem::offset_of!(KernelGemmParams, inv_eps), 24);
     assert_eq!(std::mem::offset_of!(StepParams, k), 28);
     assert_eq!(std::mem::offset_of!(StepParams, dst), 20);
     for (name, size, offsets) in rust {
@@ -700,7 +702,13 @@ fn cpu_gemm_kernel_matches_pairwise_and_f64() {
         let dg = to64(gemm.read_rows(0, n).unwrap());
         // Rounding relative to the spread of the observations (see the module doc), not to each d².
         assert_close(&format!("gemm d² vs f64 (ν = {nu})"), &dg, &d2_ref, 2e-6 * scale, 1e-4);
-        assert_close(&format!("gemm d² vs pairwise (ν = {nu})"), &dg, &to64(pair.read_rows(0, n).unwrap()), 2e-6 * scale, 1e-4);
+        assert_close(
+            &format!("gemm d² vs pairwise (ν = {nu})"),
+            &dg,
+            &to64(pair.read_rows(0, n).unwrap()),
+            2e-6 * scale,
+            1e-4,
+        );
         assert!((0..n).all(|i| dg[i * n + i] == 0.0), "diagonal not exactly 0");
         gemm.build_kernel(&gf, Some(eps)).unwrap();
         let kg = to64(gemm.read_rows(0, n).unwrap());
@@ -708,7 +716,13 @@ fn cpu_gemm_kernel_matches_pairwise_and_f64() {
         // Symmetric to the bit: each tile pair is written to both triangles.
         assert!((0..n).all(|i| (0..n).all(|j| kg[i * n + j] == kg[j * n + i])), "gemm K not symmetric");
         gemm.build_kernel_as(&gf, Some(eps), Precision::F16).unwrap();
-        assert_close("gemm f16 K vs f64", &to64(gemm.read_rows(0, n).unwrap()), &reference::kernel_matrix(&g, eps), 1e-6, 1e-3);
+        assert_close(
+            "gemm f16 K vs f64",
+            &to64(gemm.read_rows(0, n).unwrap()),
+            &reference::kernel_matrix(&g, eps),
+            1e-6,
+            1e-3,
+        );
         // The matrix-free product against the stored kernel's, for 3 seeded vectors.
         let mut rng = netmatch::rng::Rng::new(9);
         let x: Vec<f32> = (0..3 * n).map(|_| rng.normal() as f32).collect();
@@ -733,7 +747,13 @@ fn cpu_gemm_kernel_matches_pairwise_and_f64() {
             let e = embed(&data, &p, &mut CpuDevice::new()).unwrap();
             assert_eq!(e.kernel, "gemm");
             assert!(e.info.converged, "{:?}", e.info);
-            assert_close(&format!("gemm {storage:?} eigenvalues (ν = {nu})"), &e.eigenvalues, &reference.values, 0.0, 1e-5);
+            assert_close(
+                &format!("gemm {storage:?} eigenvalues (ν = {nu})"),
+                &e.eigenvalues,
+                &reference.values,
+                0.0,
+                1e-5,
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use netmatch::backend::{Device, Precision};
+use netmatch::backend::{Device, KernelMethod, Precision};
 use netmatch::block::{Solver, eigensolve};
 use netmatch::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use netmatch::cpu::{CpuDevice, reference};
@@ -32,6 +32,9 @@ fn kernel_and_distance(ctx: &Arc<GpuContext>) {
     let gf = GeometryF32::from(&g);
     let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(120);
     let mut cpu = CpuDevice::new();
+    // The pair-by-pair kernels (kernel.wgsl and its twin); the product form has its own test.
+    gpu.set_kernel_method(KernelMethod::Pairwise);
+    cpu.set_kernel_method(KernelMethod::Pairwise);
     for eps in [None, Some(0.05)] {
         gpu.build_kernel(&gf, eps).unwrap();
         cpu.build_kernel(&gf, eps).unwrap();
@@ -50,6 +53,57 @@ fn kernel_and_distance(ctx: &Arc<GpuContext>) {
         let r = if eps.is_none() { reference::distance_matrix(&g) } else { reference::kernel_matrix(&g, 0.05) };
         assert_close("gpu vs f64 reference", &a, &r, 1e-5 * scale, 1e-4);
     }
+}
+
+/// The matrix-product kernel (`kernel_gemm.wgsl`) against its CPU twin and float64: d², K (f32) and K
+/// (f16) on an N that is not a multiple of the 64-wide tile, split into 3 row blocks, without and with
+/// the normal term (ν = 3), at D = 40; then the GPU solve on it against the float64 eigenvalues.
+fn kernel_gemm_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
+    let data = synthetic::tanh_layer_bursts_r(301, 12, 40, 2, 0.01, 23).unwrap();
+    for nu in [0.0, 3.0] {
+        let g = local_geometry(&data, &CovarianceParams { normal_weight: nu, ..Default::default() }).unwrap();
+        let gf = GeometryF32::from(&g);
+        let n = g.n;
+        let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(120);
+        let mut cpu = CpuDevice::new();
+        gpu.set_kernel_method(KernelMethod::Gemm);
+        cpu.set_kernel_method(KernelMethod::Gemm);
+        let d2_ref = reference::distance_matrix(&g);
+        let scale = d2_ref.iter().copied().fold(0.0, f64::max);
+        let eps = netmatch::kernel::choose_epsilon(&g, netmatch::kernel::EpsilonRule::Auto, 3).unwrap().eps;
+        for (e, precision) in [(None, Precision::F32), (Some(eps), Precision::F32), (Some(eps), Precision::F16)] {
+            gpu.build_kernel_as(&gf, e, precision).unwrap();
+            cpu.build_kernel_as(&gf, e, precision).unwrap();
+            assert_eq!(gpu.blocks(), 3);
+            assert_eq!(gpu.kernel_method(), KernelMethod::Gemm);
+            let a = to64(&gpu.read_rows(0, n).unwrap());
+            let b = to64(&cpu.read_rows(0, n).unwrap());
+            let what = format!("ν = {nu}, {} {}", if e.is_none() { "d²" } else { "K" }, precision.name());
+            match (e, precision) {
+                (None, _) => {
+                    assert_close(&format!("gemm gpu vs cpu {what}"), &a, &b, 2e-6 * scale, 1e-4);
+                    assert_close(&format!("gemm gpu vs f64 {what}"), &a, &d2_ref, 2e-6 * scale, 1e-4);
+                }
+                (Some(_), Precision::F32) => {
+                    assert_close(&format!("gemm gpu vs cpu {what}"), &a, &b, 1e-6, 1e-4);
+                    assert_close(
+                        &format!("gemm gpu vs f64 {what}"),
+                        &a,
+                        &reference::kernel_matrix(&g, eps),
+                        1e-6,
+                        1e-4,
+                    );
+                }
+                (Some(_), Precision::F16) => {
+                    assert_close(&format!("gemm gpu vs cpu {what}"), &a, &b, 1e-7, 1.5e-3);
+                }
+            }
+        }
+    }
+    let data = synthetic::tanh_layer_jacobians_r(1500, 64, 2, 4).unwrap();
+    let g = local_geometry(&data, &Default::default()).unwrap();
+    let eps = netmatch::kernel::choose_epsilon(&g, netmatch::kernel::EpsilonRule::Auto, 3).unwrap().eps;
+    check_eigs_with(ctx, &g, eps, 8, 1e-5, KernelMethod::Gemm);
 }
 
 /// matvec and normalise: GPU vs CPU twin on seeded vectors.
@@ -113,6 +167,19 @@ fn lanczos_cycle(ctx: &Arc<GpuContext>) {
     let vg = to64(&gpu.krylov_vectors(&y, k).unwrap());
     let vc = to64(&cpu.krylov_vectors(&y, k).unwrap());
     assert_close("restart rotation", &vg, &vc, 1e-3, 1e-3);
+}
+
+/// The GPU block solve with the kernel built by `method`, eigenvalues against float64 within `rel`.
+fn check_eigs_with(ctx: &Arc<GpuContext>, g: &LocalGeometry, eps: f64, nev: usize, rel: f64, method: KernelMethod) {
+    let reference = reference::embed(g, eps, 1.0, nev).unwrap();
+    let mut gpu = GpuDevice::new(ctx.clone());
+    gpu.set_kernel_method(method);
+    gpu.build_kernel(&GeometryF32::from(g), Some(eps)).unwrap();
+    assert_eq!(gpu.kernel_method(), method);
+    normalise(&mut gpu, 1.0).unwrap();
+    let e = eigensolve(&mut gpu, Solver::Block, &LanczosParams { nev, ..Default::default() }).unwrap();
+    assert!(e.info.converged, "{:?}", e.info);
+    assert_close(&format!("{} eigenvalues gpu vs f64", method.name()), &e.values, &reference.values, 0.0, rel);
 }
 
 fn check_eigs(
@@ -485,6 +552,7 @@ fn main() {
         ("render_gpu_matches_cpu", render_gpu_matches_cpu),
         ("compare_same_verdict_gpu_and_cpu", compare_same_verdict_gpu_and_cpu),
         ("kernel_and_distance", kernel_and_distance),
+        ("kernel_gemm_gpu_vs_cpu", kernel_gemm_gpu_vs_cpu),
         ("matvec_and_normalise", matvec_and_normalise),
         ("lanczos_cycle", lanczos_cycle),
         ("lanczos_vs_reference_n2000", lanczos_vs_reference_n2000),

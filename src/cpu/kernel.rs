@@ -38,8 +38,7 @@ pub(crate) fn exp_kernel(x: f32) -> f32 {
     // Round to nearest by the 1.5·2²³ trick (SSE2 has no rounding instruction).
     let n = (xc * std::f32::consts::LOG2_E + 12_582_912.0) - 12_582_912.0;
     let r = xc - n * 0.693_359_4 - n * -2.121_944_4e-4;
-    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
+    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
         * r
         + 5.000_000_1e-1;
     let e = p * r * r + r + 1.0;

@@ -86,7 +86,8 @@ impl GemmGeometry {
             })
             .collect();
         let (norms, obs64) = if normal {
-            let norms = g.obs.par_chunks(dim).map(|o| o.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>()).collect();
+            let norms =
+                g.obs.par_chunks(dim).map(|o| o.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>()).collect();
             (norms, g.obs.iter().map(|&x| f64::from(x)).collect())
         } else {
             (Vec::new(), Vec::new())
@@ -108,6 +109,17 @@ impl GemmGeometry {
     /// N.
     pub fn n(&self) -> usize {
         self.n
+    }
+
+    /// Whether the normal term takes part (then there are 2r column matrices).
+    pub fn normal(&self) -> bool {
+        self.normal
+    }
+
+    /// The column matrices one after the other ((r or 2r)·N·D values, the layout of
+    /// `kernel_gemm.wgsl`'s `cols`) and their self projections ((r or 2r)·N, `selfs`).
+    pub fn flat(&self) -> (Vec<f32>, Vec<f32>) {
+        (self.cols.concat(), self.selfs.concat())
     }
 
     fn rows<'a>(&self, m: &'a [f32], r: &std::ops::Range<usize>) -> MatRef<'a, f32> {
@@ -181,8 +193,11 @@ impl GemmGeometry {
             let (wi, wj) = (&self.weights[ri.clone()], &self.weights[rj.clone()]);
             for li in 0..bi {
                 let row = li * bj..(li + 1) * bj;
-                for (lj, ((a, &g), (&pi, &pj))) in
-                    acc[row.clone()].iter_mut().zip(&gram[row.clone()]).zip(ti[row.clone()].iter().zip(&tj[row])).enumerate()
+                for (lj, ((a, &g), (&pi, &pj))) in acc[row.clone()]
+                    .iter_mut()
+                    .zip(&gram[row.clone()])
+                    .zip(ti[row.clone()].iter().zip(&tj[row]))
+                    .enumerate()
                 {
                     let dd = (ni[li] + nj[lj] - 2.0 * g).max(0.0) as f32;
                     *a += (dd - pi).max(0.0) * wi[li] + (dd - pj).max(0.0) * wj[lj];
@@ -252,7 +267,12 @@ unsafe impl<T: Send> Send for Shared<T> {}
 unsafe impl<T: Send> Sync for Shared<T> {}
 
 /// Fills the symmetric N×N row-major `out` tile pair by tile pair, converting each f32 value with `conv`.
-fn fill_symmetric<T: Copy + Send>(g: &GemmGeometry, inv_eps: Option<f32>, out: &mut [T], conv: impl Fn(f32) -> T + Sync) {
+fn fill_symmetric<T: Copy + Send>(
+    g: &GemmGeometry,
+    inv_eps: Option<f32>,
+    out: &mut [T],
+    conv: impl Fn(f32) -> T + Sync,
+) {
     let n = g.n;
     assert_eq!(out.len(), n * n, "kernel_gemm: output is not N×N");
     let ptr = Shared(out.as_mut_ptr());

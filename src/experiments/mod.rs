@@ -13,6 +13,7 @@ use crate::backend::Device;
 use crate::compare::{CompareParams, Comparison, compare};
 use crate::data::{Observations, npz, synthetic};
 use crate::error::Result;
+use crate::nn::conv::{ConvLayer, ConvNet, ConvSpec};
 use crate::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
 use crate::report::{self, RunInfo};
 use crate::stats::corr;
@@ -64,15 +65,16 @@ impl DemoParams {
         TrainParams { steps: self.steps, seed, ..Default::default() }
     }
 
-    /// The defaults of `netmatch demo horse` (also its CLI defaults): 720 frames, 800 Adam steps,
-    /// M = 8 re-rendered frames per burst — within 5 minutes on two CPU cores.
+    /// The defaults of `netmatch demo horse` (also its CLI defaults): 720 frames of 64×64, 300 Adam
+    /// steps per convolutional network, two re-rendered frames per base frame for the derivatives —
+    /// within 5 minutes on two CPU cores.
     pub fn horse() -> Self {
         DemoParams {
             out: PathBuf::from("out/demo-horse"),
             n: 720,
             train_n: 720,
-            steps: 800,
-            m: 8,
+            steps: 300,
+            m: 2,
             ..Default::default()
         }
     }
@@ -424,23 +426,37 @@ pub fn summary(o: &DemoOutcome, out: &Path) -> String {
 pub struct HorseParams {
     /// Image side in pixels.
     pub size: usize,
-    /// Burst radius in radians of azimuth.
+    /// Half-width of the central differences in θ, in radians of azimuth.
     pub sigma: f64,
 }
 
 impl Default for HorseParams {
     fn default() -> Self {
-        HorseParams { size: 32, sigma: 0.05 }
+        HorseParams { size: 64, sigma: 0.05 }
     }
 }
 
-/// Experiment (c): renders the rotating horse, trains A (an MLP regressor of (cos θ, sin θ) from the
-/// pixels), B (another MLP regressing the first two harmonics of θ) and the control C (a regressor of
-/// the doubled angle (cos 2θ, sin 2θ), which cannot tell θ from θ + π), observes their outputs with
-/// bursts in θ (re-rendered frames), and compares A with B and A with C. The input space is a circle
-/// (d = 1, which the bursts show), whose embedding needs two diffusion coordinates — the degenerate
-/// cos/sin pair, aligned by Procrustes — which the r_k curve selects; no setting here differs from
-/// `compare`'s defaults.
+/// The horse demo's three convolutional networks for `side`×`side` frames: A (16 channels of 8×8 at
+/// stride 8, then 16 of 3×3 at stride 2, linear output), B (12 channels of 4×4 at stride 4, 16 of 4×4
+/// at stride 4, a 256-unit dense layer — another depth and width), and the control C (A's shape).
+/// Their observed hidden layers: A's first convolution (1024 units at 64×64) and B's dense layer (256).
+pub fn horse_networks(side: usize) -> [(ConvSpec, Option<usize>); 3] {
+    let conv = |channels, kernel, stride| ConvLayer { channels, kernel, stride };
+    let a = ConvSpec { side, convs: vec![conv(16, 8, 8), conv(16, 3, 2)], dense: vec![], outputs: 2 };
+    let b = ConvSpec { side, convs: vec![conv(12, 4, 4), conv(16, 4, 4)], dense: vec![256], outputs: 4 };
+    let c = a.clone();
+    [(a, Some(0)), (b, Some(2)), (c, None)]
+}
+
+/// Experiment (c): renders the rotating horse, trains two convolutional networks of different depth,
+/// width and seed on the frames — A regresses (cos θ, sin θ), B the first two harmonics of θ — and the
+/// control C (A's shape) the doubled angle (cos 2θ, sin 2θ), which cannot tell θ from θ + π. It
+/// observes them with derivatives in θ (central differences of re-rendered frames over ±σ) through
+/// their outputs and through whole hidden
+/// layers (A's first convolution, B's dense layer; hundreds to a thousand units), and compares A with B
+/// on outputs and on hidden layers (equivalent), and A's hidden layer and outputs with C's outputs
+/// (not equivalent). The input space is a circle (d = 1, which the derivatives show); every comparison
+/// uses `compare`'s defaults.
 pub fn horse(
     p: &DemoParams,
     h: &HorseParams,
@@ -452,7 +468,6 @@ pub fn horse(
     report::prepare_dir(&p.out, p.force)?;
     let scene = Scene::horse();
     let n = p.n;
-    let px = h.size * h.size;
     // Base frames at evenly spaced azimuths; every comparison observes the networks on these.
     let angles = frame_angles(n, 1);
     say(p, &format!("rendering {n} frames of {s}×{s}", s = h.size));
@@ -460,73 +475,96 @@ pub fn horse(
     say(p, &format!("rendering on {}", renderer.describe()));
     let images = renderer.render_with_progress(&angles, "render", p.verbose)?;
     contact_sheet(&images, &angles, h.size, 48).save_png(&p.out.join("contact_sheet.png"))?;
-    let x = Array2::from_shape_vec((n, px), images.iter().map(|&v| v as f64).collect()).expect("sizes agree");
     let theta: Vec<f64> = angles.iter().map(|a| a.0 as f64).collect();
     let circle = |k: f64| {
         Array2::from_shape_fn((n, 2), |(i, c)| if c == 0 { (k * theta[i]).cos() } else { (k * theta[i]).sin() })
     };
-    let spec = |hidden: Vec<usize>, outputs| MlpSpec { inputs: px, hidden, outputs, feature: Feature::Identity };
-    // Image networks: a smaller step than the demos' default (1024 inputs) and a looser bound.
     let tp = |seed| TrainParams { lr: 3e-3, max_val_rmse: 0.06, ..p.train_params(seed) };
-    let (na, ra) = train(p, "a", spec(vec![64, 16], 2), tp(p.seed + 1), &x, &circle(1.0))?;
+    let [(sa, la), (sb, lb), (sc, _)] = horse_networks(h.size);
+    let train_conv =
+        |name: &str, spec: ConvSpec, seed: u64, y: &Array2<f64>| -> Result<(ConvNet, (String, String, TrainReport))> {
+            let desc = spec.describe();
+            say(p, &format!("training {name} ({desc}, {} Adam steps)", p.steps));
+            let mut net = ConvNet::new(spec, seed)?;
+            let rep = net.train(&images, y, &tp(seed))?;
+            say(
+                p,
+                &format!(
+                    "  {name}: train MSE {:.2e}, validation relative RMSE {:.3} %, {:.1} s",
+                    rep.train_mse,
+                    100.0 * rep.val_rmse,
+                    rep.seconds
+                ),
+            );
+            net.save(&p.out.join(format!("{name}.safetensors")))?;
+            Ok((net, (name.to_string(), desc, rep)))
+        };
+    let (na, ra) = train_conv("a", sa, p.seed + 1, &circle(1.0))?;
     // B: another architecture and target that carries the same information — the first two
     // harmonics of the angle, (cos θ, sin θ, cos 2θ, sin 2θ).
     let two = ndarray::concatenate(ndarray::Axis(1), &[circle(1.0).view(), circle(2.0).view()]).expect("same rows");
-    let (nb, rb) = train(p, "b", spec(vec![32, 32], 4), tp(p.seed + 2), &x, &two)?;
-    let (nc, rc) = train(p, "c", spec(vec![64, 16], 2), tp(p.seed + 3), &x, &circle(2.0))?;
+    let (nb, rb) = train_conv("b", sb, p.seed + 2, &two)?;
+    let (nc, rc) = train_conv("c", sc, p.seed + 3, &circle(2.0))?;
     let networks = vec![ra, rb, rc];
-    // Bursts in θ: M re-rendered frames per base frame.
-    let m = p.m;
-    let mut rng = crate::rng::Rng::new(p.seed ^ 0xB0B5);
-    let burst_angles: Vec<(f32, f32)> =
-        (0..n * m).map(|i| ((angles[i / m].0 as f64 + h.sigma * rng.normal()) as f32, 0.0)).collect();
-    say(p, &format!("rendering {} burst frames (M = {m}, σ = {} rad)", n * m, h.sigma));
-    let bimg = renderer.render_with_progress(&burst_angles, "render", p.verbose)?;
-    let xb = Array2::from_shape_vec((n * m, px), bimg.iter().map(|&v| v as f64).collect()).expect("sizes agree");
+    // The derivative in θ by central differences over ±h: two re-rendered frames per base frame (a
+    // burst of M frames would cost M renders, the demo's largest cost at 64×64). A secant over the
+    // burst radius, not an infinitesimal step, so that the image change rather than the networks'
+    // small-scale roughness decides it.
+    let hstep = h.sigma;
+    let shifted: Vec<(f32, f32)> =
+        [hstep, -hstep].iter().flat_map(|&d| angles.iter().map(move |a| ((a.0 as f64 + d) as f32, a.1))).collect();
+    say(p, &format!("rendering {} frames at θ ± {hstep} rad for the derivatives", shifted.len()));
+    let moved = renderer.render_with_progress(&shifted, "render", p.verbose)?;
+    let (plus, minus) = moved.split_at(n * h.size * h.size);
     // The ground-truth input is the angle on its circle, (cos θ, sin θ): θ itself jumps at 2π and
     // no continuous map of the observations could reproduce that jump.
     let inputs = circle(1.0);
-    let observe = |net: &Mlp, tap: &Tap, file: &str| -> Result<Observations> {
-        let o = net.observe(&x, tap)?;
-        let ob = net.observe(&xb, tap)?;
-        let dim = o.ncols();
-        let bursts = ndarray::Array3::from_shape_fn((n, m, dim), |(i, a, c)| ob[[i * m + a, c]]);
-        let obs = Observations::new(o, crate::data::LocalSource::Bursts(bursts), h.sigma, Some(inputs.clone()))?;
+    let observe = |net: &ConvNet, layer: Option<usize>, file: &str| -> Result<Observations> {
+        let o = net.observe_layer(&images, layer)?;
+        let (op, om) = (net.observe_layer(plus, layer)?, net.observe_layer(minus, layer)?);
+        let jac = ((&op - &om) / (2.0 * hstep)).insert_axis(ndarray::Axis(2));
+        let obs = Observations::new(o, crate::data::LocalSource::Jacobians(jac), 1.0, Some(inputs.clone()))?;
         npz::write_observations(&p.out.join(file), &obs)?;
         Ok(obs)
     };
-    let outputs = Tap { outputs: true, hidden: None };
-    let a = observe(&na, &outputs, "a.npz")?;
-    let b = observe(&nb, &outputs, "b.npz")?;
-    let c = observe(&nc, &outputs, "c.npz")?;
+    let a = observe(&na, None, "a.npz")?;
+    let b = observe(&nb, None, "b.npz")?;
+    let c = observe(&nc, None, "c.npz")?;
+    let ah = observe(&na, la, "a_hidden.npz")?;
+    let bh = observe(&nb, lb, "b_hidden.npz")?;
     let mut comparisons = Vec::new();
-    comparisons.push(
-        run_compare(
-            p,
-            dev,
+    let plan = [
+        (
             "a_vs_b",
-            "A's (cos θ, sin θ) outputs vs B's (cos θ, sin θ, cos 2θ, sin 2θ) outputs",
+            "A's (cos θ, sin θ) outputs vs B's (cos θ, sin θ, cos 2θ, sin 2θ) outputs".to_string(),
             ("a.npz", &a),
             ("b.npz", &b),
-            2,
             Verdict::Equivalent,
-            false,
-        )?
-        .0,
-    );
-    comparisons.push(
-        run_compare(
-            p,
-            dev,
+        ),
+        (
+            "a_vs_b_hidden",
+            format!("A's first convolution ({} units) vs B's dense hidden layer ({} units)", ah.dim(), bh.dim()),
+            ("a_hidden.npz", &ah),
+            ("b_hidden.npz", &bh),
+            Verdict::Equivalent,
+        ),
+        (
+            "a_hidden_vs_c",
+            format!("negative control: A's first convolution ({} units) vs C's doubled-angle outputs", ah.dim()),
+            ("a_hidden.npz", &ah),
+            ("c.npz", &c),
+            Verdict::NotEquivalent,
+        ),
+        (
             "a_vs_c",
-            "negative control: C learned the doubled angle (cos 2θ, sin 2θ)",
+            "negative control: A's outputs vs C's doubled-angle outputs (cos 2θ, sin 2θ)".to_string(),
             ("a.npz", &a),
             ("c.npz", &c),
-            2,
             Verdict::NotEquivalent,
-            false,
-        )?
-        .0,
-    );
+        ),
+    ];
+    for (name, what, fa, fb, expected) in plan {
+        comparisons.push(run_compare(p, dev, name, &what, fa, fb, 2, expected, false)?.0);
+    }
     Ok(DemoOutcome { networks, comparisons, seconds: t0.elapsed().as_secs_f64() })
 }

@@ -8,6 +8,7 @@ pub mod buffers;
 pub mod context;
 pub mod csr_matmat;
 pub mod kernel;
+pub mod kernel_gemm;
 pub mod kernel_matmat;
 pub mod lanczos;
 pub mod matmat;
@@ -25,7 +26,9 @@ pub use context::{AdapterSummary, GpuContext, list_adapters};
 use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
-use crate::backend::{Device, KernelMethod, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored};
+use crate::backend::{
+    Device, KernelMethod, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored,
+};
 use crate::error::{Error, Result};
 use crate::kernel::GeometryF32;
 
@@ -308,15 +311,38 @@ impl Device for GpuDevice {
             .collect();
         self.bg_normalise =
             blocks.iter().map(|b| bind(&ctx, "normalise", &self.arena, &[vec_in.binding(), b.buf.binding()])).collect();
+        let method = self.method.0.resolve(geom.dim);
+        // The products' operands: the factor (and tangent) columns as matrices, with their self
+        // projections; the pair-by-pair kernel reads the geometry as uploaded.
+        let gemm = match method {
+            KernelMethod::Gemm => {
+                let g = crate::cpu::kernel_gemm::GemmGeometry::new(geom);
+                let (cols, selfs) = g.flat();
+                let nmat = cols.len() / (n * geom.dim).max(1);
+                Some((
+                    GpuBuffer::from_slice(&ctx, "gemm columns", &cols)?,
+                    GpuBuffer::from_slice(&ctx, "gemm self projections", &selfs)?,
+                    nmat,
+                    g.normal(),
+                ))
+            }
+            _ => None,
+        };
         let bg_kernel: Vec<_> = blocks
             .iter()
-            .map(|b| {
-                bind(
+            .map(|b| match &gemm {
+                Some((cols, selfs, _, _)) => bind(
+                    &ctx,
+                    "kernel_gemm",
+                    &self.arena,
+                    &[obs.binding(), cols.binding(), selfs.binding(), normal_w.binding(), b.buf.binding()],
+                ),
+                None => bind(
                     &ctx,
                     "kernel",
                     &self.arena,
                     &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), b.buf.binding()],
-                )
+                ),
             })
             .collect();
         self.arena.clear();
@@ -324,18 +350,37 @@ impl Device for GpuDevice {
         {
             let mut pass =
                 enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("kernel"), timestamp_writes: None });
+            let inv_eps = eps.map(|e| (1.0 / e) as f32).unwrap_or(0.0);
+            let half = u32::from(precision == Precision::F16);
             for (b, bg) in blocks.iter().zip(&bg_kernel) {
-                let p = kernel::KernelParams {
-                    n: n as u32,
-                    dim: geom.dim as u32,
-                    rank: geom.rank as u32,
-                    row0: b.row0 as u32,
-                    rows: b.rows as u32,
-                    write_distance: u32::from(eps.is_none()),
-                    inv_eps: eps.map(|e| (1.0 / e) as f32).unwrap_or(0.0),
-                    half: u32::from(precision == Precision::F16),
-                };
-                kernel::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                match &gemm {
+                    Some((_, _, nmat, normal)) => {
+                        let p = kernel_gemm::KernelGemmParams {
+                            n: n as u32,
+                            dim: geom.dim as u32,
+                            rank: geom.rank as u32,
+                            row0: b.row0 as u32,
+                            rows: b.rows as u32,
+                            flags: u32::from(eps.is_none()) | (half << 1) | (u32::from(*normal) << 2),
+                            inv_eps,
+                            nmat: *nmat as u32,
+                        };
+                        kernel_gemm::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                    }
+                    None => {
+                        let p = kernel::KernelParams {
+                            n: n as u32,
+                            dim: geom.dim as u32,
+                            rank: geom.rank as u32,
+                            row0: b.row0 as u32,
+                            rows: b.rows as u32,
+                            write_distance: u32::from(eps.is_none()),
+                            inv_eps,
+                            half,
+                        };
+                        kernel::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                    }
+                }
             }
         }
         self.arena.upload(&ctx);
@@ -349,7 +394,7 @@ impl Device for GpuDevice {
         self.n = n;
         self.precision = precision;
         self.scale = vec![1.0; n];
-        self.method.1 = KernelMethod::Pairwise;
+        self.method.1 = method;
         Ok(())
     }
 
@@ -701,6 +746,8 @@ impl Device for GpuDevice {
         ctx.queue.submit(Some(enc.finish()));
         ctx.wait()?;
         self.krylov = Some(k);
+        // The matrix-free product recomputes pair by pair (kernel_matmat.wgsl has no product form yet).
+        self.method.1 = KernelMethod::Pairwise;
         Ok(())
     }
 

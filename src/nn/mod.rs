@@ -15,6 +15,8 @@ use crate::data::{LocalSource, Observations};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
+pub mod conv;
+
 fn nn_err(e: candle_core::Error) -> Error {
     Error::Network(e.to_string())
 }
@@ -138,6 +140,46 @@ fn to_array(t: &Tensor) -> Result<Array2<f64>> {
     Ok(Array2::from_shape_fn((n, d), |(i, j)| v[i][j]))
 }
 
+/// Full-batch Adam (no weight decay) of `vars` on the mean squared error of `forward(x)` against `y`,
+/// the learning rate cosine-decayed to 1 % over `p.steps`; returns the last step's training MSE.
+fn adam_fit(
+    vars: Vec<Var>,
+    forward: &dyn Fn(&Tensor) -> Result<Tensor>,
+    x: &Tensor,
+    y: &Tensor,
+    p: &TrainParams,
+) -> Result<f64> {
+    let mut opt =
+        AdamW::new(vars, ParamsAdamW { lr: p.lr, weight_decay: 0.0, ..Default::default() }).map_err(nn_err)?;
+    let mut train_mse = f64::NAN;
+    for step in 0..p.steps {
+        // Cosine decay: large steps to find the shape, small ones to settle the fine error.
+        let f = 0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / p.steps as f64).cos());
+        opt.set_learning_rate(p.lr * f);
+        let loss = forward(x)?.sub(y).and_then(|d| d.sqr()).and_then(|d| d.mean_all()).map_err(nn_err)?;
+        opt.backward_step(&loss).map_err(nn_err)?;
+        if step + 1 == p.steps {
+            train_mse = loss.to_dtype(DType::F64).and_then(|l| l.to_scalar::<f64>()).map_err(nn_err)?;
+        }
+    }
+    Ok(train_mse)
+}
+
+/// An error when training ended above its bound: a demo on an untrained network would be meaningless.
+fn check_bound(r: &TrainReport, p: &TrainParams) -> Result<()> {
+    if r.val_rmse <= p.max_val_rmse {
+        return Ok(());
+    }
+    Err(Error::Network(format!(
+        "training did not reach its bound: validation relative RMSE {:.3} % > {:.3} % after {} steps \
+         (train MSE {:.3e}); a demo on an untrained network would be meaningless",
+        100.0 * r.val_rmse,
+        100.0 * p.max_val_rmse,
+        p.steps,
+        r.train_mse
+    )))
+}
+
 impl Mlp {
     /// A network with Glorot-uniform weights and zero biases drawn from `seed`.
     pub fn new(spec: MlpSpec, seed: u64) -> Result<Mlp> {
@@ -224,35 +266,14 @@ impl Mlp {
         self.output_norm = (row(ym)?, row(ys)?);
         let (xt, yt) = (to_tensor(&sel(x, &train))?, to_tensor(&sel(y, &train))?);
         let vars: Vec<Var> = self.layers.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
-        let mut opt =
-            AdamW::new(vars, ParamsAdamW { lr: p.lr, weight_decay: 0.0, ..Default::default() }).map_err(nn_err)?;
-        let mut train_mse = f64::NAN;
-        for step in 0..p.steps {
-            // Cosine decay: large steps to find the shape, small ones to settle the fine error.
-            let f = 0.01 + 0.99 * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / p.steps as f64).cos());
-            opt.set_learning_rate(p.lr * f);
-            let pred = self.forward_all(&xt)?.pop().expect("output layer");
-            let loss = pred.sub(&yt).and_then(|d| d.sqr()).and_then(|d| d.mean_all()).map_err(nn_err)?;
-            opt.backward_step(&loss).map_err(nn_err)?;
-            if step + 1 == p.steps {
-                train_mse = loss.to_scalar::<f64>().map_err(nn_err)?;
-            }
-        }
+        let train_mse =
+            adam_fit(vars, &|t: &Tensor| Ok(self.forward_all(t)?.pop().expect("output layer")), &xt, &yt, p)?;
         let (xv, yv) = (sel(x, &val), sel(y, &val));
         let pv = self.predict(&xv)?;
         let val_mse = (&pv - &yv).mapv(|v| v * v).mean().unwrap_or(f64::NAN);
         let val_rmse = crate::transform::relative_rmse(&pv, &yv);
         let report = TrainReport { train_mse, val_mse, val_rmse, seconds: t0.elapsed().as_secs_f64() };
-        if !(val_rmse <= p.max_val_rmse) {
-            return Err(Error::Network(format!(
-                "training did not reach its bound: validation relative RMSE {:.3} % > {:.3} % after {} steps \
-                 (train MSE {:.3e}); a demo on an untrained network would be meaningless",
-                100.0 * val_rmse,
-                100.0 * p.max_val_rmse,
-                p.steps,
-                train_mse
-            )));
-        }
+        check_bound(&report, p)?;
         Ok(report)
     }
 
