@@ -46,12 +46,14 @@ fn every_shader_validates_with_naga() {
 #[test]
 fn uniform_layouts_match_wgsl() {
     use netmatch::gpu::{
-        csr_matmat::CsrParams, kernel::KernelParams, kernel_gemm::KernelGemmParams, lanczos::StepParams,
-        matmat::MatmatParams, matvec::MatvecParams, normalise::NormaliseParams, render::RenderParams,
+        csr_matmat::CsrParams, kernel::KernelParams, kernel_gemm::KernelGemmParams,
+        kernel_gemm_matmat::KernelGemmMatmatParams, lanczos::StepParams, matmat::MatmatParams, matvec::MatvecParams,
+        normalise::NormaliseParams, render::RenderParams,
     };
     let rust: &[(&str, usize, &[usize])] = &[
         ("kernel", std::mem::size_of::<KernelParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("kernel_gemm", std::mem::size_of::<KernelGemmParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
+        ("kernel_gemm_matmat", std::mem::size_of::<KernelGemmMatmatParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matvec", std::mem::size_of::<MatvecParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("matmat", std::mem::size_of::<MatmatParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),
         ("csr_matmat", std::mem::size_of::<CsrParams>(), &[0, 4, 8, 12, 16, 20, 24, 28]),

@@ -100,10 +100,20 @@ fn kernel_gemm_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
             }
         }
     }
-    let data = synthetic::tanh_layer_jacobians_r(1500, 64, 2, 4).unwrap();
+    let data = synthetic::tanh_layer_jacobians_r(900, 64, 2, 4).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     let eps = netmatch::kernel::choose_epsilon(&g, netmatch::kernel::EpsilonRule::Auto, 3).unwrap().eps;
     check_eigs_with(ctx, &g, eps, 8, 1e-5, KernelMethod::Gemm);
+    // The matrix-free product by tiles of products, through the block solver, against float64.
+    let reference = reference::embed(&g, eps, 1.0, 8).unwrap();
+    let mut gpu = GpuDevice::new(ctx.clone());
+    gpu.set_kernel_method(KernelMethod::Gemm);
+    gpu.build_matrix_free(&GeometryF32::from(&g), eps).unwrap();
+    assert_eq!(gpu.kernel_method(), KernelMethod::Gemm);
+    normalise(&mut gpu, 1.0).unwrap();
+    let e = eigensolve(&mut gpu, Solver::Block, &LanczosParams { nev: 8, ..Default::default() }).unwrap();
+    assert!(e.info.converged, "{:?}", e.info);
+    assert_close("gemm matrix-free eigenvalues gpu vs f64", &e.values, &reference.values, 0.0, 1e-5);
 }
 
 /// matvec and normalise: GPU vs CPU twin on seeded vectors.
@@ -399,37 +409,45 @@ fn matrix_free_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
     let g = geometry(333, 7);
     let gf = GeometryF32::from(&g);
     let n = g.n;
-    let mut stored = CpuDevice::new();
-    stored.build_kernel(&gf, Some(0.05)).unwrap();
-    let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(120);
-    let mut cpu = CpuDevice::new();
-    gpu.build_matrix_free(&gf, 0.05).unwrap();
-    cpu.build_matrix_free(&gf, 0.05).unwrap();
-    assert!(gpu.is_matrix_free() && cpu.is_matrix_free() && gpu.read_rows(0, 1).is_err());
-    let mut rng = Rng::new(43);
-    let w: Vec<f32> = (0..n).map(|_| (0.5 + rng.uniform()) as f32).collect();
-    for round in 0..2 {
-        let a = to64(&stored.read_rows(0, n).unwrap());
-        for b in [1usize, 5, 19] {
-            let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
-            let want: Vec<f64> = (0..b)
-                .flat_map(|c| {
-                    let (a, x) = (&a, &x);
-                    (0..n).map(move |i| (0..n).map(|j| a[i * n + j] * f64::from(x[c * n + j])).sum::<f64>())
-                })
-                .collect();
-            let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            // The recomputed kernel differs from the stored one by the f32 rounding of d² and exp.
-            let tol = f32_tol(n * g.dim * g.rank, 8.0) * scale;
-            let what = |dev: &str| format!("matrix-free {dev} b = {b}, round {round}");
-            if b == 1 {
-                assert_close(&what("gpu matvec"), &to64(&gpu.matvec(&x).unwrap()), &want, tol, 0.0);
+    // Both recomputations (pair by pair: kernel_matmat.wgsl; products: kernel_gemm_matmat.wgsl) and
+    // their CPU twins, against the product of the stored (pair-by-pair) kernel.
+    for method in [KernelMethod::Pairwise, KernelMethod::Gemm] {
+        let mut stored = CpuDevice::new();
+        stored.set_kernel_method(KernelMethod::Pairwise);
+        stored.build_kernel(&gf, Some(0.05)).unwrap();
+        let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(120);
+        let mut cpu = CpuDevice::new();
+        gpu.set_kernel_method(method);
+        cpu.set_kernel_method(method);
+        gpu.build_matrix_free(&gf, 0.05).unwrap();
+        cpu.build_matrix_free(&gf, 0.05).unwrap();
+        assert!(gpu.is_matrix_free() && cpu.is_matrix_free() && gpu.read_rows(0, 1).is_err());
+        assert_eq!((gpu.kernel_method(), cpu.kernel_method()), (method, method));
+        let mut rng = Rng::new(43);
+        let w: Vec<f32> = (0..n).map(|_| (0.5 + rng.uniform()) as f32).collect();
+        for round in 0..2 {
+            let a = to64(&stored.read_rows(0, n).unwrap());
+            for b in [1usize, 5, 19] {
+                let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
+                let want: Vec<f64> = (0..b)
+                    .flat_map(|c| {
+                        let (a, x) = (&a, &x);
+                        (0..n).map(move |i| (0..n).map(|j| a[i * n + j] * f64::from(x[c * n + j])).sum::<f64>())
+                    })
+                    .collect();
+                let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                // The recomputed kernel differs from the stored one by the f32 rounding of d² and exp.
+                let tol = f32_tol(n * g.dim * g.rank, 8.0) * scale;
+                let what = |dev: &str| format!("matrix-free {} {dev} b = {b}, round {round}", method.name());
+                if b == 1 {
+                    assert_close(&what("gpu matvec"), &to64(&gpu.matvec(&x).unwrap()), &want, tol, 0.0);
+                }
+                assert_close(&what("gpu"), &to64(&gpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
+                assert_close(&what("cpu"), &to64(&cpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
             }
-            assert_close(&what("gpu"), &to64(&gpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
-            assert_close(&what("cpu"), &to64(&cpu.matmat(&x, b).unwrap()), &want, tol, 0.0);
-        }
-        for d in [&mut gpu as &mut dyn Device, &mut cpu, &mut stored] {
-            d.normalise(&w).unwrap();
+            for d in [&mut gpu as &mut dyn Device, &mut cpu, &mut stored] {
+                d.normalise(&w).unwrap();
+            }
         }
     }
     let g = geometry(1000, 9);

@@ -9,6 +9,7 @@ pub mod context;
 pub mod csr_matmat;
 pub mod kernel;
 pub mod kernel_gemm;
+pub mod kernel_gemm_matmat;
 pub mod kernel_matmat;
 pub mod lanczos;
 pub mod matmat;
@@ -54,12 +55,19 @@ struct GpuCsr {
 
 /// The matrix-free operator: the geometry on the device and the interleaved N×16 blocks.
 struct GpuFree {
-    params: kernel_matmat::KernelMatmatParams,
+    params: FreeParams,
     x: GpuBuffer<f32>,
     y: GpuBuffer<f32>,
     bind_group: wgpu::BindGroup,
     // Held for the bind group's lifetime.
-    _geometry: [GpuBuffer<f32>; 4],
+    _geometry: Vec<GpuBuffer<f32>>,
+}
+
+/// Which product recomputes the matrix-free kernel.
+#[derive(Clone, Copy)]
+enum FreeParams {
+    Pairwise(kernel_matmat::KernelMatmatParams),
+    Gemm(kernel_gemm_matmat::KernelGemmMatmatParams),
 }
 
 struct Krylov {
@@ -432,23 +440,53 @@ impl Device for GpuDevice {
         let [obs, factors, tangents, normal_w] = upload_geometry(&ctx, geom)?;
         let x = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free x", n * matmat::WIDTH)?;
         let y = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free y", n * matmat::WIDTH)?;
-        let bind_group = bind(
-            &ctx,
-            "kernel_matmat",
-            &self.arena,
-            &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), x.binding(), y.binding()],
-        );
-        let params = kernel_matmat::KernelMatmatParams {
-            n: n as u32,
-            dim: geom.dim as u32,
-            rank: geom.rank as u32,
-            col0: 0,
-            cols: 0,
-            first: 1,
-            inv_eps: (1.0 / eps) as f32,
-            _pad: 0,
+        let method = self.method.0.resolve(geom.dim);
+        let (params, bind_group, held) = if method == KernelMethod::Gemm {
+            let g = crate::cpu::kernel_gemm::GemmGeometry::new(geom);
+            let (cols, selfs) = g.flat();
+            let nmat = cols.len() / (n * geom.dim).max(1);
+            let (cols, selfs) = (
+                GpuBuffer::from_slice(&ctx, "gemm columns", &cols)?,
+                GpuBuffer::from_slice(&ctx, "gemm self projections", &selfs)?,
+            );
+            let bind_group = bind(
+                &ctx,
+                "kernel_gemm_matmat",
+                &self.arena,
+                &[obs.binding(), cols.binding(), selfs.binding(), normal_w.binding(), x.binding(), y.binding()],
+            );
+            let params = FreeParams::Gemm(kernel_gemm_matmat::KernelGemmMatmatParams {
+                n: n as u32,
+                dim: geom.dim as u32,
+                rank: geom.rank as u32,
+                col0: 0,
+                cols: 0,
+                flags: u32::from(g.normal()) << 2,
+                inv_eps: (1.0 / eps) as f32,
+                nmat: nmat as u32,
+            });
+            (params, bind_group, vec![obs, cols, selfs, normal_w])
+        } else {
+            let bind_group = bind(
+                &ctx,
+                "kernel_matmat",
+                &self.arena,
+                &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), x.binding(), y.binding()],
+            );
+            let params = FreeParams::Pairwise(kernel_matmat::KernelMatmatParams {
+                n: n as u32,
+                dim: geom.dim as u32,
+                rank: geom.rank as u32,
+                col0: 0,
+                cols: 0,
+                first: 1,
+                inv_eps: (1.0 / eps) as f32,
+                _pad: 0,
+            });
+            (params, bind_group, vec![obs, factors, tangents, normal_w])
         };
-        self.free = Some(GpuFree { params, x, y, bind_group, _geometry: [obs, factors, tangents, normal_w] });
+        self.free = Some(GpuFree { params, x, y, bind_group, _geometry: held });
+        self.method.1 = method;
         self.precision = Precision::F32;
         self.scale = vec![1.0; n];
         self.n = n;
@@ -555,7 +593,7 @@ impl Device for GpuDevice {
             let xs = self.scaled(x);
             // `with_max_block_rows` also narrows the column chunks, so tests exercise the split.
             let chunk = self.max_block_rows.map_or(kernel_matmat::COLS_PER_DISPATCH, |r| {
-                (r.div_ceil(16) * 16).min(kernel_matmat::COLS_PER_DISPATCH)
+                (r.div_ceil(64) * 64).min(kernel_matmat::COLS_PER_DISPATCH)
             });
             let y = blocked_passes(
                 &ctx,
@@ -567,13 +605,22 @@ impl Device for GpuDevice {
                 |pass, arena| {
                     for (c, col0) in (0..n).step_by(chunk).enumerate() {
                         let cols = chunk.min(n - col0);
-                        let p = kernel_matmat::KernelMatmatParams {
-                            col0: col0 as u32,
-                            cols: cols as u32,
-                            first: u32::from(c == 0),
-                            ..f.params
-                        };
-                        kernel_matmat::encode(&ctx, pass, arena, &f.bind_group, p)?;
+                        let (col0, cols, first) = (col0 as u32, cols as u32, u32::from(c == 0));
+                        match f.params {
+                            FreeParams::Pairwise(p) => {
+                                let p = kernel_matmat::KernelMatmatParams { col0, cols, first, ..p };
+                                kernel_matmat::encode(&ctx, pass, arena, &f.bind_group, p)?;
+                            }
+                            FreeParams::Gemm(p) => {
+                                let p = kernel_gemm_matmat::KernelGemmMatmatParams {
+                                    col0,
+                                    cols,
+                                    flags: (p.flags & !1) | first,
+                                    ..p
+                                };
+                                kernel_gemm_matmat::encode(&ctx, pass, arena, &f.bind_group, p)?;
+                            }
+                        }
                     }
                     Ok(())
                 },
@@ -746,8 +793,6 @@ impl Device for GpuDevice {
         ctx.queue.submit(Some(enc.finish()));
         ctx.wait()?;
         self.krylov = Some(k);
-        // The matrix-free product recomputes pair by pair (kernel_matmat.wgsl has no product form yet).
-        self.method.1 = KernelMethod::Pairwise;
         Ok(())
     }
 

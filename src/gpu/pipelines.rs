@@ -33,6 +33,7 @@ use Slot::{Params, Read, Write};
 pub const DECLS: &[Decl] = &[
     Decl { name: "kernel", slots: &[Params, Read, Read, Read, Read, Write] },
     Decl { name: "kernel_gemm", slots: &[Params, Read, Read, Read, Read, Write] },
+    Decl { name: "kernel_gemm_matmat", slots: &[Params, Read, Read, Read, Read, Read, Write] },
     Decl { name: "matvec", slots: &[Params, Read, Read, Write] },
     Decl { name: "matmat", slots: &[Params, Read, Read, Write] },
     Decl { name: "kernel_matmat", slots: &[Params, Read, Read, Read, Read, Read, Write] },

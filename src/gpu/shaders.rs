@@ -5,7 +5,17 @@
 /// (name, WGSL source) for every kernel. One kernel per file, entry point `main`.
 pub const SHADERS: &[(&str, &str)] = &[
     ("kernel", concat!(include_str!("../../shaders/common/tile_d2.wgsl"), include_str!("../../shaders/kernel.wgsl"))),
-    ("kernel_gemm", include_str!("../../shaders/kernel_gemm.wgsl")),
+    (
+        "kernel_gemm",
+        concat!(include_str!("../../shaders/common/tile_gemm.wgsl"), include_str!("../../shaders/kernel_gemm.wgsl")),
+    ),
+    (
+        "kernel_gemm_matmat",
+        concat!(
+            include_str!("../../shaders/common/tile_gemm.wgsl"),
+            include_str!("../../shaders/kernel_gemm_matmat.wgsl")
+        ),
+    ),
     ("matvec", include_str!("../../shaders/matvec.wgsl")),
     ("matmat", include_str!("../../shaders/matmat.wgsl")),
     (
