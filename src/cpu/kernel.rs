@@ -40,7 +40,7 @@ pub(crate) fn exp_kernel(x: f32) -> f32 {
     let r = xc - n * 0.693_359_4 - n * -2.121_944_4e-4;
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5; // Cephes' 5.0000001201e-1, which is 0.5 in f32
     let e = p * r * r + r + 1.0;
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     if x < -87.0 { 0.0 } else { e * scale }

@@ -277,6 +277,8 @@ fn fill_symmetric<T: Copy + Send>(
     assert_eq!(out.len(), n * n, "kernel_gemm: output is not N×N");
     let ptr = Shared(out.as_mut_ptr());
     upper_tiles(n).into_par_iter().for_each_init(Scratch::default, |scratch, (i0, j0)| {
+        // Moves the whole `Shared` (Send) into the closure, not just its raw-pointer field.
+        #[allow(clippy::redundant_locals)]
         let ptr = ptr;
         let (ri, rj) = (i0..(i0 + TILE).min(n), j0..(j0 + TILE).min(n));
         let (bi, bj) = (ri.len(), rj.len());

@@ -449,7 +449,7 @@ pub fn horse_networks(side: usize) -> [(ConvSpec, Option<usize>); 3] {
 }
 
 /// Experiment (c): renders the rotating horse, trains two convolutional networks of different depth,
-/// width and seed on the frames — A regresses (cos θ, sin θ), B the first two harmonics of θ — and the
+/// width and seed on the frames (at most `train_n` of them, evenly spaced) — A regresses (cos θ, sin θ), B the first two harmonics of θ — and the
 /// control C (A's shape) the doubled angle (cos 2θ, sin 2θ), which cannot tell θ from θ + π. It
 /// observes them with derivatives in θ (central differences of re-rendered frames over ±σ) through
 /// their outputs and through whole hidden
@@ -481,12 +481,17 @@ pub fn horse(
     };
     let tp = |seed| TrainParams { lr: 3e-3, max_val_rmse: 0.06, ..p.train_params(seed) };
     let [(sa, la), (sb, lb), (sc, _)] = horse_networks(h.size);
+    // Training frames: `train_n` of the N, evenly spaced (all of them when train_n ≥ N).
+    let nt = p.train_n.clamp(1, n);
+    let picks: Vec<usize> = (0..nt).map(|k| k * n / nt).collect();
+    let px = h.size * h.size;
+    let train_images: Vec<f32> = picks.iter().flat_map(|&i| images[i * px..(i + 1) * px].iter().copied()).collect();
     let train_conv =
         |name: &str, spec: ConvSpec, seed: u64, y: &Array2<f64>| -> Result<(ConvNet, (String, String, TrainReport))> {
             let desc = spec.describe();
             say(p, &format!("training {name} ({desc}, {} Adam steps)", p.steps));
             let mut net = ConvNet::new(spec, seed)?;
-            let rep = net.train(&images, y, &tp(seed))?;
+            let rep = net.train(&train_images, &y.select(ndarray::Axis(0), &picks), &tp(seed))?;
             say(
                 p,
                 &format!(

@@ -109,7 +109,7 @@ fn var(v: Vec<f32>, shape: &[usize]) -> Result<Var> {
 /// The images (N × side², row-major grey values) as an (N, side²) f32 tensor.
 fn images(x: &[f32], side: usize) -> Result<Tensor> {
     let px = side * side;
-    if px == 0 || x.len() % px != 0 {
+    if px == 0 || !x.len().is_multiple_of(px) {
         return Err(Error::Shape(format!("{} values are not whole {side}×{side} images", x.len())));
     }
     Tensor::from_slice(x, (x.len() / px, px), &Cpu::Cpu).map_err(nn_err)
