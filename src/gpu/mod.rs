@@ -208,6 +208,21 @@ fn upload_geometry(ctx: &GpuContext, geom: &GeometryF32) -> Result<[GpuBuffer<f3
     ])
 }
 
+/// The product kernels' operands on the device: the factor (and tangent) column matrices, their self
+/// projections (prepared by [`crate::cpu::kernel_gemm::GemmGeometry`], so both twins multiply the same
+/// numbers), the number of column matrices and whether the normal term takes part.
+fn upload_gemm_operands(ctx: &GpuContext, geom: &GeometryF32) -> Result<(GpuBuffer<f32>, GpuBuffer<f32>, usize, bool)> {
+    let g = crate::cpu::kernel_gemm::GemmGeometry::new(geom);
+    let (cols, selfs) = g.flat();
+    let nmat = cols.len() / (geom.n * geom.dim).max(1);
+    Ok((
+        GpuBuffer::from_slice(ctx, "gemm columns", &cols)?,
+        GpuBuffer::from_slice(ctx, "gemm self projections", &selfs)?,
+        nmat,
+        g.normal(),
+    ))
+}
+
 /// 32-bit words per stored row: N for f32, ⌈N/2⌉ for f16 pairs.
 pub fn row_words(n: usize, precision: Precision) -> usize {
     match precision {
@@ -323,17 +338,7 @@ impl Device for GpuDevice {
         // The products' operands: the factor (and tangent) columns as matrices, with their self
         // projections; the pair-by-pair kernel reads the geometry as uploaded.
         let gemm = match method {
-            KernelMethod::Gemm => {
-                let g = crate::cpu::kernel_gemm::GemmGeometry::new(geom);
-                let (cols, selfs) = g.flat();
-                let nmat = cols.len() / (n * geom.dim).max(1);
-                Some((
-                    GpuBuffer::from_slice(&ctx, "gemm columns", &cols)?,
-                    GpuBuffer::from_slice(&ctx, "gemm self projections", &selfs)?,
-                    nmat,
-                    g.normal(),
-                ))
-            }
+            KernelMethod::Gemm => Some(upload_gemm_operands(&ctx, geom)?),
             _ => None,
         };
         let bg_kernel: Vec<_> = blocks
@@ -442,13 +447,7 @@ impl Device for GpuDevice {
         let y = GpuBuffer::<f32>::zeroed(&ctx, "matrix-free y", n * matmat::WIDTH)?;
         let method = self.method.0.resolve(geom.dim);
         let (params, bind_group, held) = if method == KernelMethod::Gemm {
-            let g = crate::cpu::kernel_gemm::GemmGeometry::new(geom);
-            let (cols, selfs) = g.flat();
-            let nmat = cols.len() / (n * geom.dim).max(1);
-            let (cols, selfs) = (
-                GpuBuffer::from_slice(&ctx, "gemm columns", &cols)?,
-                GpuBuffer::from_slice(&ctx, "gemm self projections", &selfs)?,
-            );
+            let (cols, selfs, nmat, normal) = upload_gemm_operands(&ctx, geom)?;
             let bind_group = bind(
                 &ctx,
                 "kernel_gemm_matmat",
@@ -461,7 +460,7 @@ impl Device for GpuDevice {
                 rank: geom.rank as u32,
                 col0: 0,
                 cols: 0,
-                flags: u32::from(g.normal()) << 2,
+                flags: u32::from(normal) << 2,
                 inv_eps: (1.0 / eps) as f32,
                 nmat: nmat as u32,
             });

@@ -241,15 +241,7 @@ impl ConvNet {
                 .map_err(nn_err)?;
             out.push(h.clone());
         }
-        let last = self.dense.len() - 1;
-        for (k, (w, b)) in self.dense.iter().enumerate() {
-            let z = h.matmul(&w.as_tensor().t().map_err(nn_err)?).and_then(|z| z.broadcast_add(b.as_tensor()));
-            h = if k < last { z.and_then(|z| z.tanh()) } else { z }.map_err(nn_err)?;
-            out.push(h.clone());
-        }
-        let (m, s) = &self.output_norm;
-        let y = h.broadcast_mul(s).and_then(|t| t.broadcast_add(m)).map_err(nn_err)?;
-        *out.last_mut().expect("an output layer") = y;
+        super::dense_stack(h, &self.dense, &self.output_norm, &mut out)?;
         Ok(out)
     }
 

@@ -165,6 +165,26 @@ fn adam_fit(
     Ok(train_mse)
 }
 
+/// Runs `h` through dense layers (tanh on all but the last, which is linear), pushing each layer's
+/// activations to `out`, the last one mapped back to output units by `output_norm` (mean, std).
+fn dense_stack(
+    mut h: Tensor,
+    layers: &[(Var, Var)],
+    output_norm: &(Tensor, Tensor),
+    out: &mut Vec<Tensor>,
+) -> Result<()> {
+    let last = layers.len().saturating_sub(1);
+    for (k, (w, b)) in layers.iter().enumerate() {
+        let z = h.matmul(&w.as_tensor().t().map_err(nn_err)?).and_then(|z| z.broadcast_add(b.as_tensor()));
+        h = if k < last { z.and_then(|z| z.tanh()) } else { z }.map_err(nn_err)?;
+        out.push(h.clone());
+    }
+    let (m, s) = output_norm;
+    let y = h.broadcast_mul(s).and_then(|t| t.broadcast_add(m)).map_err(nn_err)?;
+    *out.last_mut().ok_or_else(|| Error::Network("a network without layers".into()))? = y;
+    Ok(())
+}
+
 /// An error when training ended above its bound: a demo on an untrained network would be meaningless.
 fn check_bound(r: &TrainReport, p: &TrainParams) -> Result<()> {
     if r.val_rmse <= p.max_val_rmse {
@@ -221,17 +241,9 @@ impl Mlp {
 
     fn forward_all(&self, x: &Tensor) -> Result<Vec<Tensor>> {
         let (m, s) = &self.input_norm;
-        let mut h = self.features(x)?.broadcast_sub(m).and_then(|t| t.broadcast_div(s)).map_err(nn_err)?;
+        let h = self.features(x)?.broadcast_sub(m).and_then(|t| t.broadcast_div(s)).map_err(nn_err)?;
         let mut out = Vec::new();
-        let last = self.layers.len() - 1;
-        for (k, (w, b)) in self.layers.iter().enumerate() {
-            let z = h.matmul(&w.as_tensor().t().map_err(nn_err)?).and_then(|z| z.broadcast_add(b.as_tensor()));
-            h = if k < last { z.and_then(|z| z.tanh()) } else { z }.map_err(nn_err)?;
-            out.push(h.clone());
-        }
-        let (m, s) = &self.output_norm;
-        let y = h.broadcast_mul(s).and_then(|t| t.broadcast_add(m)).map_err(nn_err)?;
-        *out.last_mut().expect("at least one layer") = y;
+        dense_stack(h, &self.layers, &self.output_norm, &mut out)?;
         Ok(out)
     }
 
