@@ -564,6 +564,7 @@ impl Comparison {
                     "predict_rmse": p.thresholds.predict_rmse,
                     "constant_diff": p.thresholds.constant_diff,
                     "converged": p.thresholds.converged,
+                    "reachable": p.thresholds.reachable,
                     "equivalent_rmse": p.thresholds.equivalent_rmse,
                     "equivalent_corr": p.thresholds.equivalent_corr,
                     "not_equivalent_rmse": p.thresholds.not_equivalent_rmse,
