@@ -81,7 +81,7 @@ impl std::str::FromStr for Precision {
 /// How the O(N²) kernel entries are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KernelMethod {
-    /// Matrix products where D makes them pay (D ≥ [`GEMM_MIN_DIM`]), pair by pair below.
+    /// The products wherever they pay, which is everywhere measured so far (see [`KernelMethod::resolve`]).
     #[default]
     Auto,
     /// Tiled matrix products: U_iᵀo_j for a tile of pairs as one GEMM, exp and storage fused after.
@@ -90,18 +90,16 @@ pub enum KernelMethod {
     Pairwise,
 }
 
-/// The smallest observation dimension at which [`KernelMethod::Auto`] uses the products. Measured with
-/// `netmatch bench embed --sweep-dims` on the 2-core CPU path (BENCHMARKS.md): pair by pair wins
-/// below it, where a product of inner dimension D is too short to amortise its packing and the
-/// epilogue's 2r extra passes over each tile.
-pub const GEMM_MIN_DIM: usize = 16;
-
 impl KernelMethod {
-    /// `Gemm` or `Pairwise` for observations of dimension `dim`.
+    /// `Gemm` or `Pairwise` for observations of dimension `dim`. `Auto` is `Gemm` at every D: on the
+    /// CPU path the products won at every D measured (`bench embed --kernel gemm,pairwise`, 2 cores:
+    /// 2.5–4.4× at D = 2–4, 6.6× at 16, 27× at 256; BENCHMARKS.md), and on lavapipe 4.5× at D = 256.
+    /// A real GPU's small-D crossover is unmeasured (`benches/gpu/run.sh` measures it); `dim` is kept
+    /// for when one is.
     pub fn resolve(self, dim: usize) -> KernelMethod {
+        let _ = dim;
         match self {
-            KernelMethod::Auto if dim >= GEMM_MIN_DIM => KernelMethod::Gemm,
-            KernelMethod::Auto => KernelMethod::Pairwise,
+            KernelMethod::Auto => KernelMethod::Gemm,
             m => m,
         }
     }
