@@ -80,23 +80,25 @@ pub fn default_block(nev: usize) -> usize {
 }
 
 /// The basis layout: block b, basis m, kept Ritz vectors after a restart (m − keep is a multiple of b).
+/// For small N the block shrinks until the basis fits (m ≤ N − b and m ≥ nev + b), so every
+/// N ≥ nev + 2 = k + 3 can be solved: the block width is a speed setting, not a condition on the data.
 fn layout(n: usize, p: &BlockParams) -> Result<(usize, usize, usize)> {
     let nev = p.nev;
-    let b = p.block.unwrap_or_else(|| default_block(nev)).max(1);
-    if b > n / 2 {
-        return Err(Error::Shape(format!("block size {b} needs N ≥ 2b, got N = {n}")));
+    let wanted = p.block.unwrap_or_else(|| default_block(nev)).max(1);
+    for b in (1..=wanted.min(n / 2)).rev() {
+        // At least two blocks beyond the kept ones, and room for nev plus a block.
+        let m_min = (nev.div_ceil(b) + 2) * b;
+        let m = p.basis.unwrap_or(6 * b).max(m_min).div_ceil(b) * b;
+        let m = m.min((n - b) / b * b);
+        if m < nev + b {
+            continue;
+        }
+        // Keep the wanted pairs plus about half of the rest, rounded down to leave whole blocks.
+        let keep_target = nev + (m - nev) / 2;
+        let keep = m - (m - keep_target).div_ceil(b).max(1) * b;
+        return Ok((b, m, keep.max(nev.min(m - b))));
     }
-    // At least two blocks beyond the kept ones, and room for nev plus a block.
-    let m_min = (nev.div_ceil(b) + 2) * b;
-    let m = p.basis.unwrap_or(6 * b).max(m_min).div_ceil(b) * b;
-    let m = m.min((n - b) / b * b);
-    if m < nev + b {
-        return Err(Error::Shape(format!("N = {n} too small for {nev} pairs with blocks of {b}")));
-    }
-    // Keep the wanted pairs plus about half of the rest, rounded down to leave whole blocks.
-    let keep_target = nev + (m - nev) / 2;
-    let keep = m - (m - keep_target).div_ceil(b).max(1) * b;
-    Ok((b, m, keep.max(nev.min(m - b))))
+    Err(Error::Shape(format!("need N ≥ k+3 = {} points for k+1 = {nev} eigenpairs, got N = {n}", nev + 2)))
 }
 
 /// Block CGS2 of W against V[:, ..cols], then Gram–Schmidt (twice) within W. Returns (H, R): the

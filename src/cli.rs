@@ -3,7 +3,66 @@
 
 use std::path::PathBuf;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
+
+/// Upper bounds of the size flags, shown in `--help`: every size a user types is checked here, before
+/// anything is read or allocated (the library checks the same limits for its own callers).
+pub mod limits {
+    /// Largest k (diffusion coordinates).
+    pub const K: u64 = 1000;
+    /// Largest N of a demo or benchmark problem.
+    pub const POINTS: u64 = 1_000_000;
+    /// Largest burst size M.
+    pub const BURST: u64 = 4096;
+    /// Largest neighbour count of the sparse kernel.
+    pub const KNN: u64 = 4096;
+    /// Largest rank r of the local pseudo-inverse.
+    pub const RANK: u64 = 4096;
+    /// Largest intrinsic dimension d given by hand.
+    pub const DIM: u64 = 64;
+    /// Largest number of training steps.
+    pub const STEPS: u64 = 1_000_000;
+}
+
+/// A count flag within `lo..=hi` (a usage error naming the flag otherwise).
+fn count(lo: u64, hi: u64) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::<usize>::new().range(lo..=hi)
+}
+
+fn number(s: &str) -> Result<f64, String> {
+    s.trim().parse::<f64>().map_err(|_| format!("`{s}` is not a number"))
+}
+
+/// A finite number > 0.
+fn positive(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v.is_finite() && v > 0.0 { Ok(v) } else { Err(format!("must be a finite number > 0, got {s}")) }
+}
+
+/// A finite number ≥ 0.
+fn non_negative(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(format!("must be a finite number ≥ 0, got {s}")) }
+}
+
+/// A number strictly between 0 and 1.
+fn open_unit(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v > 0.0 && v < 1.0 { Ok(v) } else { Err(format!("must lie strictly between 0 and 1, got {s}")) }
+}
+
+/// A number in [0, 1].
+fn closed_unit(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("must lie in [0, 1], got {s}")) }
+}
+
+/// A finite-difference step in (0, 0.5) radians.
+fn step(s: &str) -> Result<f32, String> {
+    let v = number(s)?;
+    if v > 0.0 && v < 0.5 { Ok(v as f32) } else { Err(format!("must lie strictly between 0 and 0.5 rad, got {s}")) }
+}
 
 /// netmatch: do two neural networks compute the same thing? Diffusion maps with a Mahalanobis metric,
 /// on the GPU (wgpu) with a CPU twin.
@@ -48,30 +107,30 @@ pub struct EmbedArgs {
     /// Output .npz: `eigenvalues` (k+1), `coords` (N×(k+1)), `eps`.
     #[arg(long)]
     pub out: PathBuf,
-    /// Number of non-trivial diffusion coordinates.
-    #[arg(long, default_value_t = 10)]
+    /// Number of non-trivial diffusion coordinates (1–1000; N must be at least k + 3).
+    #[arg(long, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
     /// Kernel bandwidth: auto (Singer's log-log slope), median, or a positive number (K = exp(−d²/ε)).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub eps: String,
     /// α of the α-normalisation, in [0, 1] (1 = Laplace–Beltrami).
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = closed_unit)]
     pub alpha: f64,
-    /// Rank r of the local pseudo-inverse (the intrinsic dimension); estimated when absent.
-    #[arg(long)]
+    /// Rank r of the local pseudo-inverse (the intrinsic dimension, 1–4096); estimated when absent.
+    #[arg(long, value_parser = count(1, limits::RANK))]
     pub rank: Option<usize>,
     /// auto (GPU if present, else CPU), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
-    /// Weight ν of the normal part of a displacement (0 = plain truncated pseudo-inverse).
-    #[arg(long, default_value_t = 0.0)]
+    /// Weight ν of the normal part of a displacement (0 = plain truncated pseudo-inverse; finite, ≥ 0).
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
     pub normal_weight: f64,
-    /// Relative residual tolerance of the eigen-solve.
-    #[arg(long, default_value_t = 1e-5)]
+    /// Relative residual tolerance of the eigen-solve, in (0, 1).
+    #[arg(long, default_value_t = 1e-5, value_parser = open_unit)]
     pub tol: f64,
     /// Matrix–vector product budget of the eigen-solve, in vectors multiplied (default: block solver
     /// 60 passes of b vectors; lanczos 50·m + 1000).
-    #[arg(long)]
+    #[arg(long, value_parser = count(1, 1 << 40))]
     pub max_matvecs: Option<usize>,
     /// Eigensolver: block (block Lanczos, one pass over S per block of vectors) or lanczos (the
     /// single-vector reference).
@@ -91,8 +150,8 @@ pub struct EmbedArgs {
     /// measured), gemm or pairwise (each pair on its own).
     #[arg(long, default_value = "auto", value_parser = ["auto", "gemm", "pairwise"])]
     pub kernel: String,
-    /// Neighbours per point of the sparse kernel (itself included).
-    #[arg(long, default_value_t = 32)]
+    /// Neighbours per point of the sparse kernel (itself included; 2–4096).
+    #[arg(long, default_value_t = 32, value_parser = count(2, limits::KNN))]
     pub knn: usize,
     /// Eigen-solve of the sparse kernel: shift-invert (sparse Cholesky of (1+μ)I − S on the host, a
     /// few passes however crowded the spectrum) or krylov (block Lanczos on S, products on the device).
@@ -129,8 +188,8 @@ pub struct BenchVerdictsArgs {
     /// One small case per family (the variant `cargo test` runs).
     #[arg(long)]
     pub quick: bool,
-    /// Cases per family (default 3, 1 with --quick).
-    #[arg(long)]
+    /// Cases per family (1–20; default 3, 1 with --quick).
+    #[arg(long, value_parser = count(1, 20))]
     pub reps: Option<usize>,
     /// Seed of every network, input and burst: a new seed gives pairs never seen before.
     #[arg(long, default_value_t = 0)]
@@ -149,23 +208,23 @@ pub struct PeersArgs {
     /// Directory of the exchanged files.
     #[arg(long)]
     pub dir: PathBuf,
-    /// N of the mushroom case.
-    #[arg(long, default_value_t = 2500)]
+    /// N of the mushroom case (50–1 000 000).
+    #[arg(long, default_value_t = 2500, value_parser = count(50, limits::POINTS))]
     pub mushroom_n: usize,
-    /// Burst size M of the mushroom case.
-    #[arg(long, default_value_t = 100)]
+    /// Burst size M of the mushroom case (3–4096).
+    #[arg(long, default_value_t = 100, value_parser = count(3, limits::BURST))]
     pub mushroom_m: usize,
-    /// Comma-separated N of the exported α = 1 diffusion matrices.
-    #[arg(long, default_value = "5000,20000", value_delimiter = ',')]
+    /// Comma-separated N of the exported α = 1 diffusion matrices (50–100 000 each: dense N×N files).
+    #[arg(long, default_value = "5000,20000", value_delimiter = ',', value_parser = count(50, 100_000))]
     pub sizes: Vec<usize>,
-    /// N of the exported sparse k-NN kernel (0: none).
-    #[arg(long, default_value_t = 200_000)]
+    /// N of the exported sparse k-NN kernel (0: none; else 50–1 000 000).
+    #[arg(long, default_value_t = 200_000, value_parser = count(0, limits::POINTS))]
     pub sparse_n: usize,
-    /// Non-trivial eigenpairs.
-    #[arg(long, default_value_t = 10)]
+    /// Non-trivial eigenpairs (1–1000).
+    #[arg(long, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
-    /// Relative residual tolerance of the eigen-solve.
-    #[arg(long, default_value_t = 1e-5)]
+    /// Relative residual tolerance of the eigen-solve, in (0, 1).
+    #[arg(long, default_value_t = 1e-5, value_parser = open_unit)]
     pub tol: f64,
     /// Seed of the data.
     #[arg(long, default_value_t = 0)]
@@ -191,17 +250,17 @@ pub struct PeersRunArgs {
 /// Arguments of `netmatch bench embed`.
 #[derive(Args, Debug)]
 pub struct BenchEmbedArgs {
-    /// Comma-separated N values.
-    #[arg(long, default_value = "2000,5000,10000,20000", value_delimiter = ',')]
+    /// Comma-separated N values (50–1 000 000 each).
+    #[arg(long, default_value = "2000,5000,10000,20000", value_delimiter = ',', value_parser = count(50, limits::POINTS))]
     pub n: Vec<usize>,
-    /// Burst size M.
-    #[arg(long, default_value_t = 32)]
+    /// Burst size M (2–4096).
+    #[arg(long, default_value_t = 32, value_parser = count(2, limits::BURST))]
     pub m: usize,
-    /// Non-trivial coordinates k.
-    #[arg(long, default_value_t = 10)]
+    /// Non-trivial coordinates k (1–1000).
+    #[arg(long, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
-    /// Largest N for the dense float64 reference (O(N³)).
-    #[arg(long, default_value_t = 5000)]
+    /// Largest N for the dense float64 reference (O(N³); at most 20 000).
+    #[arg(long, default_value_t = 5000, value_parser = count(0, 20_000))]
     pub reference_max_n: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]
@@ -224,7 +283,7 @@ pub struct BenchEmbedArgs {
     #[arg(long)]
     pub jacobians: bool,
     /// ν, the weight of the normal part of a displacement (0: embed's default; compare uses 3).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
     pub normal_weight: f64,
     /// Also write each problem's f32 geometry as geometry_<N>_<D>x<r>.npz into this folder (input of
     /// benches/peers/kernel_numpy.py).
@@ -264,8 +323,8 @@ pub struct CompareArgs {
     /// A's outputs as .npy (N×P), optional.
     #[arg(long)]
     pub a_outputs: Option<PathBuf>,
-    /// A's burst radius σ (with .npy input).
-    #[arg(long, default_value_t = 1.0)]
+    /// A's burst radius σ (with .npy input; finite, > 0).
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
     pub a_sigma: f64,
     /// B's observations as .npy (N×D), instead of --b.
     #[arg(long)]
@@ -282,13 +341,14 @@ pub struct CompareArgs {
     /// B's outputs as .npy (N×P), optional.
     #[arg(long)]
     pub b_outputs: Option<PathBuf>,
-    /// B's burst radius σ (with .npy input).
-    #[arg(long, default_value_t = 1.0)]
+    /// B's burst radius σ (with .npy input; finite, > 0).
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
     pub b_sigma: f64,
     /// Report directory (report.json + PNG figures). Refused if it holds files, unless --force.
     #[arg(long)]
     pub out: PathBuf,
-    /// Replace files in an existing, non-empty --out directory.
+    /// Replace an existing --out directory that netmatch wrote (as a whole, once the new report is
+    /// complete).
     #[arg(long)]
     pub force: bool,
     /// auto (GPU if present, else CPU), gpu, or cpu.
@@ -298,23 +358,24 @@ pub struct CompareArgs {
     /// linear-regime budget for both networks), median, or a number (the check is reported for any ε).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub eps: String,
-    /// Intrinsic dimension d (default: each network's from its bursts or Jacobians).
-    #[arg(long)]
+    /// Intrinsic dimension d (1–64; default: each network's from its bursts or Jacobians).
+    #[arg(long, value_parser = count(1, limits::DIM))]
     pub d: Option<usize>,
-    /// Non-trivial diffusion coordinates per network.
-    #[arg(long, default_value_t = 10)]
+    /// Non-trivial diffusion coordinates per network (2–1000; N must be at least max(50, k + 3)).
+    #[arg(long, default_value_t = 10, value_parser = count(2, limits::K))]
     pub k: usize,
-    /// Weight ν of the normal part of a displacement in the Mahalanobis distance.
-    #[arg(long, default_value_t = 3.0)]
+    /// Weight ν of the normal part of a displacement in the Mahalanobis distance (finite, ≥ 0).
+    #[arg(long, default_value_t = 3.0, value_parser = non_negative)]
     pub normal_weight: f64,
-    /// Rank r of the local pseudo-inverse (the input dimension seen by the bursts); estimated when absent.
-    #[arg(long)]
+    /// Rank r of the local pseudo-inverse (the input dimension seen by the bursts, 1–4096); estimated
+    /// when absent.
+    #[arg(long, value_parser = count(1, limits::RANK))]
     pub rank: Option<usize>,
     /// Relative gap of diffusion rates below which coordinates form a degenerate (Procrustes) block.
     #[arg(long, default_value_t = 1e-2)]
     pub gap: f64,
-    /// Fraction of the base inputs held out for scoring.
-    #[arg(long, default_value_t = 0.2)]
+    /// Fraction of the base inputs held out for scoring, in [0.05, 0.5].
+    #[arg(long, default_value_t = 0.2, value_parser = open_unit)]
     pub test_fraction: f64,
     /// Neurons of each network to compare: all, auto (2d+1 by variance, skipping dead and saturated
     /// ones, when a file holds more), or a number q.
@@ -327,8 +388,8 @@ pub struct CompareArgs {
     /// relative RMSE in every fold, not equivalent when every fold misses it.
     #[arg(long, default_value_t = 0.08)]
     pub predict_rmse: f64,
-    /// Cross-validation folds of the deciding regressions (the verdict's stability).
-    #[arg(long, default_value_t = 5)]
+    /// Cross-validation folds of the deciding regressions (the verdict's stability; 2–20).
+    #[arg(long, default_value_t = 5, value_parser = count(2, 20))]
     pub folds: usize,
     /// Explanation only: T_AB / T_BA within this are reported as predicting.
     #[arg(long, default_value_t = 0.02)]
@@ -373,22 +434,22 @@ pub struct DemoArgs {
     /// Seed of data, weights, splits and bursts.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Observed base inputs N.
-    #[arg(long, default_value_t = 1500)]
+    /// Observed base inputs N (50–1 000 000).
+    #[arg(long, default_value_t = 1500, value_parser = count(50, limits::POINTS))]
     pub n: usize,
-    /// Training samples per network.
-    #[arg(long, default_value_t = 2000)]
+    /// Training samples per network (50–1 000 000).
+    #[arg(long, default_value_t = 2000, value_parser = count(50, limits::POINTS))]
     pub train_n: usize,
-    /// Adam steps per network.
-    #[arg(long, default_value_t = 2000)]
+    /// Adam steps per network (1–1 000 000).
+    #[arg(long, default_value_t = 2000, value_parser = count(1, limits::STEPS))]
     pub steps: usize,
-    /// Burst size M.
-    #[arg(long, default_value_t = 64)]
+    /// Burst size M (2–4096).
+    #[arg(long, default_value_t = 64, value_parser = count(2, limits::BURST))]
     pub m: usize,
     /// auto (GPU if present, else CPU), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
-    /// Replace files in a non-empty output directory.
+    /// Replace an existing output directory that netmatch wrote (as a whole, once the new one is complete).
     #[arg(long)]
     pub force: bool,
     /// No progress output.
@@ -406,14 +467,15 @@ pub enum RenderCommand {
 /// Arguments of `netmatch render horse`.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// Azimuths per elevation, evenly over a full turn.
-    #[arg(long, default_value_t = 720)]
+    /// Azimuths per elevation, evenly over a full turn (1–1 000 000; frames × elevations at most
+    /// 1 000 000, and the images at most 8 GiB).
+    #[arg(long, default_value_t = 720, value_parser = count(1, netmatch::render::MAX_FRAMES as u64))]
     pub frames: usize,
-    /// Image side in pixels.
-    #[arg(long, default_value_t = 64)]
+    /// Image side in pixels (8–4096).
+    #[arg(long, default_value_t = 64, value_parser = count(8, netmatch::render::MAX_SIZE as u64))]
     pub size: usize,
-    /// Elevations, evenly over [−0.35, 0.35] rad (1 = level only; > 1 gives a 2-D angle set).
-    #[arg(long, default_value_t = 1)]
+    /// Elevations, evenly over [−0.35, 0.35] rad (1 = level only; > 1 gives a 2-D angle set; 1–1000).
+    #[arg(long, default_value_t = 1, value_parser = count(1, 1000))]
     pub elevations: usize,
     /// Output directory: frames/*.png, horse.npz (`images` F×S×S, `angles` F×2), contact_sheet.png
     /// (and observations.npz with --jacobians).
@@ -426,13 +488,13 @@ pub struct RenderArgs {
     /// `jacobians` (forward differences in θ, and in φ when --elevations > 1) and `inputs` (θ, φ).
     #[arg(long)]
     pub jacobians: bool,
-    /// Angle step of the finite differences, radians.
-    #[arg(long, default_value_t = 5e-3)]
+    /// Angle step of the finite differences, radians, in (0, 0.5).
+    #[arg(long, default_value_t = 5e-3, value_parser = step)]
     pub h: f32,
     /// auto (GPU if present, else CPU), gpu, or cpu.
     #[arg(long, default_value = "auto")]
     pub backend: String,
-    /// Replace files in a non-empty output directory.
+    /// Replace an existing output directory that netmatch wrote (as a whole, once the new one is complete).
     #[arg(long)]
     pub force: bool,
 }
@@ -446,23 +508,25 @@ pub struct HorseArgs {
     /// Seed of weights, splits and bursts.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Frames (base inputs N), evenly over a full turn.
-    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().n)]
+    /// Frames (base inputs N), evenly over a full turn (50–100 000).
+    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().n,
+          value_parser = count(50, netmatch::experiments::HorseParams::MAX_FRAMES as u64))]
     pub frames: usize,
-    /// Image side in pixels (the networks' convolutions are sized for 64; at least 16).
-    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().size)]
+    /// Image side in pixels (16–256; the networks' convolutions are sized for 64).
+    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().size,
+          value_parser = count(16, netmatch::experiments::HorseParams::MAX_SIZE as u64))]
     pub size: usize,
-    /// Adam steps per network.
-    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().steps)]
+    /// Adam steps per network (1–1 000 000).
+    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().steps, value_parser = count(1, limits::STEPS))]
     pub steps: usize,
     /// Half-width in radians of the central differences in θ (large enough that the image change, not
     /// the networks' small-scale roughness, decides a derivative).
-    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().sigma)]
+    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().sigma, value_parser = open_unit)]
     pub sigma: f64,
     /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).
     #[arg(long, default_value = "auto")]
     pub backend: String,
-    /// Replace files in a non-empty output directory.
+    /// Replace an existing output directory that netmatch wrote (as a whole, once the new one is complete).
     #[arg(long)]
     pub force: bool,
     /// No progress output.

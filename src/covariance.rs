@@ -95,6 +95,10 @@ pub struct LocalGeometry {
     pub point_ranks: Vec<usize>,
     /// The factor applied to every precision C⁻¹ (the Wishart correction, or 1).
     pub precision_factor: f64,
+    /// The power of two `obs` was multiplied by (and `factors` divided by, `normal_weights` by its
+    /// square) so that the f32 stages see numbers near 1 whatever the units of the observations;
+    /// distances are unchanged, and exactly so (powers of two scale without rounding).
+    pub scale: f64,
 }
 
 impl LocalGeometry {
@@ -361,6 +365,17 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             *r = 0;
         }
     }
+    if let Some(bad) = spectra.iter().position(|s| s.values.iter().any(|v| !v.is_finite())) {
+        return Err(Error::Degenerate(format!(
+            "the local covariance of point {bad} overflows f64: its {} spread is too large for the numbers' range \
+             (σ = {:e}; bursts must be in the observations' units and σ in the inputs' units)",
+            match data.local {
+                LocalSource::Bursts(_) => "burst's",
+                LocalSource::Jacobians(_) => "Jacobian's",
+            },
+            data.sigma
+        )));
+    }
     let varying: Vec<usize> = ranks.iter().copied().filter(|&r| r > 0).collect();
     if varying.is_empty() {
         return Err(Error::Degenerate(format!(
@@ -387,18 +402,26 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             if r > MAX_RANK {
                 return Err(Error::param(
                     "rank",
-                    format!("estimated rank {r} exceeds the kernel limit {MAX_RANK}; pass --rank"),
+                    format!("estimated rank {r} exceeds the kernel limit {MAX_RANK}; set the rank explicitly (compare/embed --rank)"),
                 ));
             }
             r
         }
     };
 
+    // The exact power of two that brings the typical local spread (√λ of the median varying point) to
+    // about 1: a network whose outputs move by 1e-20 per unit input otherwise gives normal weights of
+    // 1e40, beyond f32.
+    let mut varying_tops: Vec<f64> =
+        spectra.iter().zip(&ranks).filter(|(_, r)| **r > 0).map(|(s, _)| s.values[0]).collect();
+    varying_tops.sort_unstable_by(f64::total_cmp);
+    let typical = varying_tops[(varying_tops.len() - 1) / 2].sqrt();
+    let scale = 2f64.powi((-typical.log2().round()).clamp(-1000.0, 1000.0) as i32);
     let mean: Vec<f64> = (0..dim).map(|c| data.obs.column(c).mean().unwrap_or(0.0)).collect();
     let mut obs = Vec::with_capacity(n * dim);
     for i in 0..n {
         for c in 0..dim {
-            obs.push(data.obs[[i, c]] - mean[c]);
+            obs.push((data.obs[[i, c]] - mean[c]) * scale);
         }
     }
     // Wishart: E[Ĉ⁻¹] = C⁻¹ (M − 1)/(M − r − 2) for a sample covariance of M Gaussian bursts.
@@ -432,13 +455,13 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
                     break;
                 }
                 weakest = s.values[k];
-                let inv = root / s.values[k].sqrt();
+                let inv = root / (s.values[k].sqrt() * scale);
                 for c in 0..dim {
                     u[c * rank + k] = s.vectors[k][c] * inv;
                     v[c * rank + k] = s.vectors[k][c];
                 }
             }
-            *w = if rank < dim { params.normal_weight / weakest } else { 0.0 };
+            *w = if rank < dim { params.normal_weight / (weakest * scale * scale) } else { 0.0 };
         });
     Ok(LocalGeometry {
         n,
@@ -451,5 +474,6 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
         rank_histogram,
         point_ranks: ranks,
         precision_factor,
+        scale,
     })
 }

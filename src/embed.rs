@@ -213,10 +213,11 @@ pub struct Embedding {
 /// Computes the embedding of `data` on `dev`.
 pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) -> Result<Embedding> {
     let n = data.n();
-    if n < params.k + 2 {
+    // The block solver's own minimum (a basis of k+1 pairs plus one vector, in N − 1 dimensions).
+    if n < params.k + 3 {
         return Err(Error::Shape(format!(
-            "need N ≥ k+2 = {} points for k = {} coordinates, got N = {n}",
-            params.k + 2,
+            "need N ≥ k+3 = {} points for k = {} coordinates, got N = {n}",
+            params.k + 3,
             params.k
         )));
     }

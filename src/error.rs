@@ -62,6 +62,16 @@ pub enum Error {
         /// Which allocation or limit is involved.
         what: &'static str,
     },
+    /// Host memory could not be reserved for an allocation the input or the flags ask for.
+    #[error("cannot allocate {needed} bytes of host memory for {what} (N = {n}); a smaller N, --precision f16 or --storage sparse needs less")]
+    HostMemory {
+        /// Number of points.
+        n: usize,
+        /// Bytes the allocation needs.
+        needed: u64,
+        /// What the allocation is for.
+        what: &'static str,
+    },
     /// A GPU operation failed (validation, out-of-memory, device lost, map failure).
     #[error("GPU error: {0}")]
     Gpu(String),

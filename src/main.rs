@@ -211,7 +211,7 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
     let v = netmatch::bench::bench_embed(&p)?;
     let text = serde_json::to_string_pretty(&v).map_err(|e| Error::Gpu(e.to_string()))?;
     if let Some(path) = &a.out {
-        std::fs::write(path, &text).map_err(|e| Error::io(path, e))?;
+        netmatch::data::write_file_atomic(path, text.as_bytes())?;
     }
     println!("{text}");
     Ok(ExitCode::SUCCESS)
@@ -221,9 +221,6 @@ fn run_verdicts(a: cli::BenchVerdictsArgs) -> Result<ExitCode> {
     use netmatch::suite::{SuiteParams, run, summary, table};
     let mut p = if a.quick { SuiteParams::quick(a.seed) } else { SuiteParams::full(a.seed) };
     if let Some(r) = a.reps {
-        if !(1..=20).contains(&r) {
-            return Err(Error::param("reps", format!("must lie in 1..=20, got {r}")));
-        }
         p.reps = r;
     }
     p.filter = a.family;
@@ -250,9 +247,6 @@ fn run_verdicts(a: cli::BenchVerdictsArgs) -> Result<ExitCode> {
 
 fn run_peers(a: cli::PeersArgs, run: Option<(String, String, String)>) -> Result<ExitCode> {
     use netmatch::bench::{PeerParams, PeerTask, peers_export, peers_run};
-    if a.mushroom_n < 50 || a.mushroom_m < 3 || a.sizes.iter().any(|&n| n < 50) || a.k == 0 || !(a.tol > 0.0) {
-        return Err(Error::param("sizes", "need N ≥ 50, M ≥ 3, k ≥ 1 and tol > 0"));
-    }
     let a_sparse_n = a.sparse_n;
     if a_sparse_n > 0 && a_sparse_n < 50 {
         return Err(Error::param("sparse-n", "need 0 (none) or N ≥ 50"));
@@ -352,8 +346,9 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
             _ => return Err(Error::param("neurons", format!("expected all, auto or a positive count, got `{s}`"))),
         },
     };
-    // Check the output directory before any work, so a refused run costs nothing.
-    report::prepare_dir(&a.out, a.force)?;
+    // Check the output directory before any work, so a refused run costs nothing; it is created
+    // only when the report is complete.
+    report::check_dir(&a.out, a.force)?;
     use netmatch::data::npy::NpyFiles;
     let npy_a = NpyFiles {
         obs: a.a_obs.as_deref(),
@@ -470,7 +465,9 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
         backend_note: note,
         seconds: start.elapsed().as_secs_f64(),
     };
-    let files = report::write(&a.out, &c, &p, &run, (&ca, &cb), sweep.as_deref())?;
+    let stage = report::OutputDir::create(&a.out, a.force)?;
+    let files = report::write(stage.path(), &c, &p, &run, (&ca, &cb), sweep.as_deref())?;
+    stage.commit()?;
     print!("{}", report::summary_table(&c, &p));
     if let Some(s) = &sweep {
         println!("  Whitney sweep (A's first q picked neurons vs B):");
@@ -497,9 +494,6 @@ fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
 
 fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
     use netmatch::experiments::{DemoParams, scalar, summary, vector_field};
-    if a.n < netmatch::compare::MIN_POINTS || a.train_n < 50 || a.steps == 0 || a.m < 2 {
-        return Err(Error::param("n", "need --n ≥ 50, --train-n ≥ 50, --steps ≥ 1 and --m ≥ 2"));
-    }
     let backend: BackendChoice = a.backend.parse()?;
     let p = DemoParams {
         out: a.out.unwrap_or_else(|| format!("out/demo-{which}").into()),
@@ -512,14 +506,13 @@ fn run_demo(which: &str, a: cli::DemoArgs) -> Result<ExitCode> {
         verbose: !a.quiet,
         backend: a.backend.clone(),
     };
-    // Refuse an occupied directory before the backend starts or anything trains.
-    netmatch::report::prepare_dir(&p.out, p.force)?;
+    // Refuse bad sizes and an occupied directory before the backend starts or anything trains.
+    p.validate()?;
+    netmatch::report::check_dir(&p.out, p.force)?;
     let (mut dev, _) = open_backend(backend)?;
     if !a.quiet {
         eprintln!("netmatch demo {which}: backend {} ({}), output {}", dev.kind(), dev.adapter(), p.out.display());
     }
-    // `prepare_dir` above may have created the directory; the demo itself re-checks with force.
-    let p = DemoParams { force: true, ..p };
     let outcome = match which {
         "scalar" => scalar(&p, dev.as_mut())?,
         _ => vector_field(&p, dev.as_mut())?,
@@ -559,11 +552,13 @@ fn render_context(backend: BackendChoice, verbose: bool) -> Result<Option<std::s
 
 fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
     use netmatch::render::{FrameRenderer, Scene, contact_sheet, frame_angles};
-    if a.frames == 0 || a.elevations == 0 || a.size < 8 || a.size > 4096 || !(a.h > 0.0 && a.h < 0.5) {
-        return Err(Error::param("frames", "need --frames ≥ 1, --elevations ≥ 1, 8 ≤ --size ≤ 4096 and 0 < --h < 0.5"));
-    }
+    // Images (4 bytes a pixel); with --jacobians also the shifted renders, the f64 observations and
+    // the Jacobians.
+    let dims = if a.elevations > 1 { 2 } else { 1 };
+    let per_pixel = if a.jacobians { 4 + 4 + 8 + 8 * dims as u64 } else { 4 };
+    netmatch::render::check_set(a.frames, a.elevations, a.size, per_pixel)?;
     let backend: BackendChoice = a.backend.parse()?;
-    netmatch::report::prepare_dir(&a.out, a.force)?;
+    netmatch::report::check_dir(&a.out, a.force)?;
     let ctx = render_context(backend, true)?;
     let mut renderer = FrameRenderer::new(ctx, &Scene::horse(), a.size)?;
     let where_ = renderer.describe();
@@ -573,26 +568,28 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
     let secs = t0.elapsed().as_secs_f64();
     eprintln!("netmatch: rendered {} frames of {s}×{s} on {where_} in {secs:.2} s", angles.len(), s = a.size);
     let n = angles.len();
-    let imgs = ndarray::Array3::from_shape_vec((n, a.size, a.size), images.clone()).expect("sizes agree");
+    let imgs = ndarray::Array3::from_shape_vec((n, a.size, a.size), images.clone())
+        .map_err(|e| Error::Shape(format!("rendered images do not match {n} frames of {0}×{0}: {e}", a.size)))?;
     let ang = ndarray::Array2::from_shape_fn((n, 2), |(i, k)| if k == 0 { angles[i].0 } else { angles[i].1 });
-    npz::write_atomic(&a.out.join("horse.npz"), |w| {
+    let stage = netmatch::report::OutputDir::create(&a.out, a.force)?;
+    let dir = stage.path().to_path_buf();
+    npz::write_atomic(&dir.join("horse.npz"), |w| {
         w.add_array("images", &imgs)?;
         w.add_array("angles", &ang)?;
         Ok(())
     })?;
-    contact_sheet(&images, &angles, a.size, 48).save_png(&a.out.join("contact_sheet.png"))?;
+    contact_sheet(&images, &angles, a.size, 48).save_png(&dir.join("contact_sheet.png"))?;
     let mut jac_secs = None;
     if a.jacobians {
         let t1 = std::time::Instant::now();
-        let dims = if a.elevations > 1 { 2 } else { 1 };
         let o = netmatch::render::angle_observations(&mut renderer, &angles, &images, dims, a.h, true)?;
-        netmatch::data::npz::write_observations(&a.out.join("observations.npz"), &o)?;
+        netmatch::data::npz::write_observations(&dir.join("observations.npz"), &o)?;
         let s = t1.elapsed().as_secs_f64();
         eprintln!("netmatch: rendered the {dims} finite-difference set(s) and wrote observations.npz in {s:.2} s");
         jac_secs = Some(s);
     }
     if !a.no_frames {
-        let dir = a.out.join("frames");
+        let dir = dir.join("frames");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let px = a.size * a.size;
         for k in 0..n {
@@ -605,6 +602,7 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
             c.save_png(&dir.join(format!("frame_{k:05}.png")))?;
         }
     }
+    stage.commit()?;
     println!(
         "{}",
         json!({"frames": n, "size": a.size, "elevations": a.elevations, "device": where_, "seconds": secs,
@@ -615,16 +613,9 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
 
 fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
     use netmatch::experiments::{DemoParams, HorseParams, horse, summary};
-    if a.frames < netmatch::compare::MIN_POINTS || a.size < 16 || a.steps == 0 || !(a.sigma > 0.0 && a.sigma < 1.0) {
-        return Err(Error::param("frames", "need --frames ≥ 50, --size ≥ 16, --steps ≥ 1, 0 < --sigma < 1"));
-    }
     let backend: BackendChoice = a.backend.parse()?;
-    netmatch::report::prepare_dir(&a.out, a.force)?;
-    let (mut dev, _) = open_backend(backend)?;
-    let gpu = if dev.kind() == "gpu" { render_context(backend, !a.quiet)? } else { None };
-    if !a.quiet {
-        eprintln!("netmatch demo horse: backend {} ({}), output {}", dev.kind(), dev.adapter(), a.out.display());
-    }
+    let hp = HorseParams { size: a.size, sigma: a.sigma };
+    hp.validate(a.frames)?;
     let p = DemoParams {
         out: a.out.clone(),
         seed: a.seed,
@@ -634,11 +625,18 @@ fn run_horse(a: cli::HorseArgs) -> Result<ExitCode> {
         train_n: a.frames.min(DemoParams::horse().train_n),
         steps: a.steps,
         m: 2,
-        force: true,
+        force: a.force,
         verbose: !a.quiet,
         backend: a.backend.clone(),
     };
-    let outcome = horse(&p, &HorseParams { size: a.size, sigma: a.sigma }, gpu, dev.as_mut())?;
+    p.validate()?;
+    netmatch::report::check_dir(&p.out, p.force)?;
+    let (mut dev, _) = open_backend(backend)?;
+    let gpu = if dev.kind() == "gpu" { render_context(backend, !a.quiet)? } else { None };
+    if !a.quiet {
+        eprintln!("netmatch demo horse: backend {} ({}), output {}", dev.kind(), dev.adapter(), a.out.display());
+    }
+    let outcome = horse(&p, &hp, gpu, dev.as_mut())?;
     print!("{}", summary(&outcome, &p.out));
     println!("contact sheet: {}", p.out.join("contact_sheet.png").display());
     Ok(ExitCode::SUCCESS)

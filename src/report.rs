@@ -1,7 +1,8 @@
 //! The comparison report directory: `report.json` (schema in the README), the PNG figures, and the
-//! terminal summary table. The directory is checked before any work starts (an existing directory
-//! with files is refused unless forced) and every file is written atomically, so an interrupted run
-//! leaves no half-written file.
+//! terminal summary table, and [`OutputDir`], through which every command that writes a directory
+//! writes it: checked before any work starts (an existing directory with files is refused unless
+//! forced), filled beside the target and renamed into place at the end, so a failed or interrupted
+//! run leaves no directory that looks finished.
 
 use std::path::{Path, PathBuf};
 
@@ -16,36 +17,175 @@ use crate::whitney::SweepPoint;
 /// Version of the `report.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Makes sure `dir` can take a report: creates it when missing; refuses a directory that already
-/// holds files unless `force` (then files of the same names are replaced, others left alone).
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(Error::param("out", format!("{} exists and is not a directory", dir.display())));
+/// Name of the marker file in every directory netmatch writes: `--force` replaces only a directory
+/// that holds it (or is empty), so a mistyped `--out ~ --force` cannot delete a home directory.
+pub const MARKER: &str = ".netmatch-output";
+
+/// Checks, without creating anything, that `dir` can take an output: missing, or an empty directory,
+/// or — with `force` — a directory netmatch wrote before (it is then replaced as a whole when the new
+/// output is complete). Called before inputs are read, so a refused run costs nothing.
+pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
+    if !dir.exists() {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if parent.exists() && !parent.is_dir() {
+                return Err(Error::param("out", format!("{} is not a directory", parent.display())));
+            }
         }
-        let entries: Vec<String> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        if !entries.is_empty() && !force {
-            let mut shown = entries.clone();
-            shown.sort();
-            shown.truncate(5);
-            return Err(Error::param(
-                "out",
-                format!(
-                    "{} already holds {} file(s) ({}{}); refusing to overwrite — pass --force or choose another directory",
-                    dir.display(),
-                    entries.len(),
-                    shown.join(", "),
-                    if entries.len() > 5 { ", …" } else { "" }
-                ),
-            ));
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(Error::param("out", format!("{} exists and is not a directory", dir.display())));
+    }
+    let mut entries: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    entries.sort();
+    let shown = format!(
+        "{}{}",
+        entries.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if entries.len() > 5 { ", …" } else { "" }
+    );
+    if !force {
+        return Err(Error::param(
+            "out",
+            format!(
+                "{} already holds {} file(s) ({shown}); refusing to overwrite — pass --force to replace it, or \
+                 choose another directory",
+                dir.display(),
+                entries.len()
+            ),
+        ));
+    }
+    let ours = [MARKER, "report.json", "horse.npz", "contact_sheet.png"];
+    if !entries.iter().any(|e| ours.contains(&e.as_str())) {
+        return Err(Error::param(
+            "out",
+            format!(
+                "{} holds {} file(s) ({shown}) and is not a netmatch output directory; --force replaces only \
+                 directories netmatch wrote — remove it yourself or choose another",
+                dir.display(),
+                entries.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An output directory that is complete or absent. Files are written into a hidden sibling
+/// (`.NAME.incomplete-PID`) and [`OutputDir::commit`] renames it into place; dropped without a commit
+/// (an error, a panic unwinding) the sibling is removed, with any parent directories it created. A
+/// forced replacement swaps the old directory out by renames, so the target never holds a mix of old
+/// and new files. A process killed outright leaves only the hidden sibling, which the next run for
+/// the same target removes.
+#[derive(Debug)]
+pub struct OutputDir {
+    target: PathBuf,
+    stage: PathBuf,
+    created: Vec<PathBuf>,
+    done: bool,
+}
+
+impl OutputDir {
+    /// Checks `target` (see [`check_dir`]) and creates the staging directory beside it.
+    pub fn create(target: &Path, force: bool) -> Result<Self> {
+        check_dir(target, force)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n != ".." && n != ".")
+            .ok_or_else(|| Error::param("out", format!("{} does not name a directory", target.display())))?;
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // Parents that do not exist yet are created, and removed again if the run fails.
+        let mut created = Vec::new();
+        let mut a = parent.as_path();
+        while !a.as_os_str().is_empty() && !a.exists() {
+            created.push(a.to_path_buf());
+            a = a.parent().unwrap_or(Path::new(""));
         }
-        Ok(())
-    } else {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        remove_stale_stages(&parent, &name);
+        let stage = parent.join(format!(".{name}.incomplete-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&stage);
+        let out = OutputDir { target: target.to_path_buf(), stage: stage.clone(), created, done: false };
+        std::fs::create_dir(&stage).map_err(|e| Error::io(&stage, e))?;
+        Ok(out)
+    }
+
+    /// Where the files are written until the commit.
+    pub fn path(&self) -> &Path {
+        &self.stage
+    }
+
+    /// The directory the output will have once committed.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Moves the finished output into place (replacing an old one, as checked by [`OutputDir::create`]).
+    pub fn commit(mut self) -> Result<PathBuf> {
+        write_file_atomic(&self.stage.join(MARKER), b"written by netmatch; --force may replace this directory\n")?;
+        let target = self.target.clone();
+        if target.is_dir() {
+            let empty = std::fs::read_dir(&target).map(|mut d| d.next().is_none()).unwrap_or(false);
+            if empty {
+                std::fs::remove_dir(&target).map_err(|e| Error::io(&target, e))?;
+            } else {
+                let old = self.stage.with_file_name(format!(
+                    ".{}.replaced-{}",
+                    target.file_name().unwrap_or_default().to_string_lossy(),
+                    std::process::id()
+                ));
+                let _ = std::fs::remove_dir_all(&old);
+                std::fs::rename(&target, &old).map_err(|e| Error::io(&target, e))?;
+                if let Err(e) = std::fs::rename(&self.stage, &target) {
+                    let _ = std::fs::rename(&old, &target);
+                    return Err(Error::io(&target, e));
+                }
+                self.done = true;
+                let _ = std::fs::remove_dir_all(&old);
+                return Ok(target);
+            }
+        }
+        std::fs::rename(&self.stage, &target).map_err(|e| Error::io(&target, e))?;
+        self.done = true;
+        Ok(target)
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.stage);
+            for dir in &self.created {
+                // Only empty directories go: anything another process put there stays.
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// Removes `.NAME.incomplete-PID` siblings left by killed runs (on Linux, where a PID's liveness is
+/// visible in /proc; elsewhere they stay, hidden).
+fn remove_stale_stages(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.incomplete-");
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

@@ -81,14 +81,13 @@ impl Device for CpuDevice {
         self.half = Vec::new();
         self.free = None;
         self.n = 0;
-        let too_large = |_| Error::TooLarge {
+        let too_large = |_| Error::HostMemory {
             n,
             needed: bytes,
-            limit: 0,
             what: if precision == Precision::F16 {
-                "host memory for the dense f16 matrix"
+                "the dense f16 matrix"
             } else {
-                "host memory for the dense f32 matrix"
+                "the dense f32 matrix"
             },
         };
         self.method.1 = self.method.0.resolve(geom.dim);

@@ -38,10 +38,77 @@ pub struct Observations {
     pub outputs: Option<Array2<f64>>,
 }
 
+/// Largest magnitude accepted in an input array: squares and sums of squares over a million
+/// entries must stay finite in f64 (1e100² × 1e6 = 1e206).
+pub const MAX_MAGNITUDE: f64 = 1e100;
+/// Below this, a nonzero array's squares underflow: values are refused as out of range.
+pub const MIN_MAGNITUDE: f64 = 1e-100;
+/// σ must lie in [1e-100, 1e100] for the same reason.
+pub const SIGMA_RANGE: (f64, f64) = (1e-100, 1e100);
+
 fn check_finite<'a>(name: &str, values: impl Iterator<Item = &'a f64>) -> Result<()> {
+    let mut largest = 0.0f64;
     for (index, &v) in values.enumerate() {
         if !v.is_finite() {
             return Err(Error::NonFinite { array: name.to_string(), index, value: v });
+        }
+        if v.abs() > MAX_MAGNITUDE {
+            return Err(Error::Shape(format!(
+                "`{name}` holds {v:e} at flat index {index}: magnitudes above {MAX_MAGNITUDE:e} overflow squared \
+                 distances in f64 — rescale the data"
+            )));
+        }
+        largest = largest.max(v.abs());
+    }
+    if largest > 0.0 && largest < MIN_MAGNITUDE {
+        return Err(Error::Shape(format!(
+            "`{name}` has no magnitude above {largest:e}: values below {MIN_MAGNITUDE:e} underflow when squared in \
+             f64 — rescale the data"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks one network's declared array shapes against each other before any large array is read, so
+/// that a header promising a huge `bursts` that cannot match `obs` is refused for its shape, not after
+/// it was decompressed. `shapes` holds (key, shape) for the keys present; on failure returns the key at
+/// fault and why. [`Observations::new`] repeats the full validation on the data.
+pub(crate) fn check_declared(shapes: &[(&str, &[usize])]) -> std::result::Result<(), (String, String)> {
+    use npy::shape_text;
+    let get = |k: &str| shapes.iter().find(|s| s.0 == k).map(|s| s.1);
+    let err = |k: &str, m: String| Err((k.to_string(), m));
+    let Some(obs) = get("obs") else { return Ok(()) };
+    let (n, dim) = match obs {
+        [n] => (*n, 1),
+        [n, d] => (*n, *d),
+        s => return err("obs", format!("array `obs` must be 1-D or 2-D (N×D), declared shape {}", shape_text(s))),
+    };
+    if let Some(b) = get("bursts") {
+        if b.len() != 3 || b[0] != n || b[2] != dim {
+            return err(
+                "bursts",
+                format!("`bursts` must be N×M×D = {n}×M×{dim} to match `obs` ({n}×{dim}), declared shape {}", shape_text(b)),
+            );
+        }
+    }
+    if let Some(j) = get("jacobians") {
+        if j.len() != 3 || j[0] != n || j[1] != dim {
+            return err(
+                "jacobians",
+                format!("`jacobians` must be N×D×d = {n}×{dim}×d to match `obs` ({n}×{dim}), declared shape {}", shape_text(j)),
+            );
+        }
+    }
+    for key in ["inputs", "outputs"] {
+        if let Some(x) = get(key) {
+            if x.is_empty() || x.len() > 2 || x[0] != n {
+                return err(key, format!("`{key}` must be N×… with N = {n} rows (1-D or 2-D), declared shape {}", shape_text(x)));
+            }
+        }
+    }
+    if let Some(s) = get("sigma") {
+        if s.len() > 1 || s.first().is_some_and(|&v| v != 1) {
+            return err("sigma", format!("`sigma` must be a scalar, declared shape {}", shape_text(s)));
         }
     }
     Ok(())
@@ -86,6 +153,15 @@ impl Observations {
         if !(sigma.is_finite() && sigma > 0.0) {
             return Err(Error::param("sigma", format!("must be a positive finite number, got {sigma}")));
         }
+        if !(SIGMA_RANGE.0..=SIGMA_RANGE.1).contains(&sigma) {
+            return Err(Error::param(
+                "sigma",
+                format!(
+                    "σ = {sigma:e} is outside [{:e}, {:e}]: σ² over- or underflows f64 (give σ in the inputs' units)",
+                    SIGMA_RANGE.0, SIGMA_RANGE.1
+                ),
+            ));
+        }
         if let Some(x) = &inputs {
             if x.nrows() != n {
                 return Err(Error::Shape(format!("`inputs` has {} rows but `obs` has N = {n}", x.nrows())));
@@ -111,6 +187,10 @@ impl Observations {
         };
         data.map_err(|e| match e {
             Error::Shape(m) => Error::format(path, m),
+            Error::Param { name: "sigma", message } => Error::format(path, format!("`sigma`: {message}")),
+            Error::NonFinite { array, index, value } => {
+                Error::format(path, format!("non-finite value in `{array}` at flat index {index} (value {value})"))
+            }
             other => other,
         })
     }

@@ -1,29 +1,24 @@
-//! `.npz` input and output. Arrays may be float32 or float64 (anything else is a format error naming the
-//! key); outputs are written to a temporary file beside the target and renamed into place, so a failed
+//! `.npz` input and output. Arrays may be float16, float32 or float64 (anything else is a format error
+//! naming the key). Reading goes member by member through the checked `.npy` reader, headers and sizes
+//! first; outputs are written to a temporary file beside the target and renamed into place, so a failed
 //! run never leaves a half-written file.
 
-use std::fs::File;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
-use ndarray::{Array, ArrayD, IxDyn};
-use ndarray_npy::{NpzReader, NpzWriter};
+use ndarray::{Array, ArrayD};
+use ndarray_npy::NpzWriter;
 
+use super::npy::{self, NpyHeader};
 use super::{LocalSource, Observations};
 use crate::error::{Error, Result};
 
-fn read_any(reader: &mut NpzReader<File>, names: &[String], path: &Path, key: &str) -> Result<Option<ArrayD<f64>>> {
-    if !names.iter().any(|n| n == key) {
-        return Ok(None);
-    }
-    if let Ok(a) = reader.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(key) {
-        return Ok(Some(a));
-    }
-    match reader.by_name::<ndarray::OwnedRepr<f32>, IxDyn>(key) {
-        Ok(a) => Ok(Some(a.mapv(f64::from))),
-        Err(e) => Err(Error::format(path, format!("array `{key}` must be float32 or float64: {e}"))),
-    }
-}
+/// Deflate expands at most 1032:1 (a 258-byte match per 2-bit code); a member that claims more is
+/// corrupt or crafted, whatever its header says.
+const DEFLATE_MAX_RATIO: u64 = 1032;
+
+/// The keys netmatch reads, in the order they are checked.
+const KEYS: [&str; 6] = ["obs", "bursts", "jacobians", "sigma", "inputs", "outputs"];
 
 fn with_ndim<D: ndarray::Dimension>(a: ArrayD<f64>, path: &Path, key: &str, what: &str) -> Result<Array<f64, D>> {
     let shape = a.shape().to_vec();
@@ -31,50 +26,92 @@ fn with_ndim<D: ndarray::Dimension>(a: ArrayD<f64>, path: &Path, key: &str, what
         .map_err(|_| Error::format(path, format!("array `{key}` must be {what}, got shape {shape:?}")))
 }
 
+/// Opens member `key.npy`, checks its sizes (stored or deflated, the expansion deflate allows, the header
+/// against the member's uncompressed size) and returns its header with the reader at the data.
+fn open_member<'a, R: Read + Seek>(
+    zip: &'a mut zip::ZipArchive<R>,
+    key: &str,
+    file_len: u64,
+) -> std::result::Result<(NpyHeader, zip::read::ZipFile<'a, R>), String> {
+    let name = format!("{key}.npy");
+    let mut m = zip.by_name(&name).map_err(|e| format!("member `{name}` cannot be opened: {e}"))?;
+    let (size, packed) = (m.size(), m.compressed_size());
+    match m.compression() {
+        zip::CompressionMethod::Stored if size != packed => {
+            return Err(format!("member `{name}` is stored with {packed} bytes but claims {size}: corrupt archive"));
+        }
+        zip::CompressionMethod::Stored => {}
+        zip::CompressionMethod::Deflated if size > packed.saturating_mul(DEFLATE_MAX_RATIO).saturating_add(1024) => {
+            return Err(format!(
+                "member `{name}` claims {size} bytes from {packed} compressed, more than deflate can expand: \
+                 corrupt archive"
+            ));
+        }
+        zip::CompressionMethod::Deflated => {}
+        other => return Err(format!("member `{name}` uses compression {other:?}; numpy writes stored or deflate")),
+    }
+    if packed > file_len {
+        return Err(format!("member `{name}` claims {packed} compressed bytes in a {file_len}-byte file: truncated"));
+    }
+    let h = npy::read_header(&mut m).map_err(|e| format!("member `{name}`: {e}"))?;
+    npy::check_available(&h, size.saturating_sub(h.header_bytes)).map_err(|e| format!("member `{name}`: {e}"))?;
+    Ok((h, m))
+}
+
 /// Reads one network's observations from an `.npz` file (keys `obs`, `bursts` or `jacobians`,
 /// optional `sigma`, `inputs` and `outputs`) and validates them.
 pub fn read_observations(path: &Path) -> Result<Observations> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader =
-        NpzReader::new(file).map_err(|e| Error::format(path, format!("not a readable .npz archive: {e}")))?;
-    let names = reader.names().map_err(|e| Error::format(path, e.to_string()))?;
-    let obs = read_any(&mut reader, &names, path, "obs")?
-        .ok_or_else(|| Error::format(path, format!("missing key `obs` (keys present: {names:?})")))?;
-    let obs = with_ndim::<ndarray::Ix2>(obs, path, "obs", "2-D (N×D)")?;
-    let bursts = read_any(&mut reader, &names, path, "bursts")?;
-    let jac = read_any(&mut reader, &names, path, "jacobians")?;
-    let local = match (bursts, jac) {
+    let (f, len) = npy::open_regular(path)?;
+    read_observations_from(std::io::BufReader::new(f), len, path)
+}
+
+/// [`read_observations`] from any seekable stream of `len` bytes (`path` names it in messages): every
+/// member's header is read and all declared shapes are checked against the sizes and each other before
+/// any array's data is.
+pub fn read_observations_from<R: Read + Seek>(reader: R, len: u64, path: &Path) -> Result<Observations> {
+    let bad = |m: String| Error::format(path, m);
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| bad(format!("not a readable .npz (zip) archive: {e}")))?;
+    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    let present = |k: &str| names.iter().any(|n| n == &format!("{k}.npy"));
+    let keys_text = || names.iter().map(|n| n.strip_suffix(".npy").unwrap_or(n)).collect::<Vec<_>>().join(", ");
+    if !present("obs") {
+        return Err(bad(format!("missing key `obs` (keys present: [{}])", keys_text())));
+    }
+    match (present("bursts"), present("jacobians")) {
+        (true, true) => return Err(bad("holds both `bursts` and `jacobians`; keep exactly one".into())),
+        (false, false) => {
+            return Err(bad(format!("missing key `bursts` or `jacobians` (keys present: [{}])", keys_text())));
+        }
+        _ => {}
+    }
+    let mut declared: Vec<(&str, Vec<usize>)> = Vec::new();
+    for key in KEYS.into_iter().filter(|k| present(k)) {
+        let (h, _) = open_member(&mut zip, key, len).map_err(bad)?;
+        declared.push((key, h.shape));
+    }
+    let shapes: Vec<(&str, &[usize])> = declared.iter().map(|(k, s)| (*k, s.as_slice())).collect();
+    super::check_declared(&shapes).map_err(|(_, m)| bad(m))?;
+    let mut read = |key: &str| -> Result<Option<ArrayD<f64>>> {
+        if !present(key) {
+            return Ok(None);
+        }
+        let (h, mut m) = open_member(&mut zip, key, len).map_err(bad)?;
+        npy::read_data(&mut m, &h).map(Some).map_err(|e| bad(format!("member `{key}.npy`: {e}")))
+    };
+    let obs = read("obs")?.ok_or_else(|| bad("missing key `obs`".into()))?;
+    let obs = npy::as_matrix(obs, path, "obs")?;
+    let local = match (read("bursts")?, read("jacobians")?) {
         (Some(b), None) => LocalSource::Bursts(with_ndim(b, path, "bursts", "3-D (N×M×D)")?),
         (None, Some(j)) => LocalSource::Jacobians(with_ndim(j, path, "jacobians", "3-D (N×D×d)")?),
-        (Some(_), Some(_)) => {
-            return Err(Error::format(path, "holds both `bursts` and `jacobians`; keep exactly one"));
-        }
-        (None, None) => {
-            return Err(Error::format(path, format!("missing key `bursts` or `jacobians` (keys present: {names:?})")));
-        }
+        _ => return Err(bad("needs exactly one of `bursts` and `jacobians`".into())),
     };
-    let sigma = match read_any(&mut reader, &names, path, "sigma")? {
+    let sigma = match read("sigma")? {
         None => 1.0,
         Some(s) if s.len() == 1 => s.iter().copied().next().unwrap_or(1.0),
-        Some(s) => {
-            return Err(Error::format(path, format!("`sigma` must be a scalar, got shape {:?}", s.shape())));
-        }
+        Some(s) => return Err(bad(format!("`sigma` must be a scalar, got shape {:?}", s.shape()))),
     };
-    let inputs = match read_any(&mut reader, &names, path, "inputs")? {
-        None => None,
-        Some(x) if x.ndim() == 1 => {
-            let n = x.len();
-            Some(
-                with_ndim::<ndarray::Ix1>(x, path, "inputs", "1-D or 2-D")?
-                    .into_shape_with_order((n, 1))
-                    .expect("contiguous"),
-            )
-        }
-        Some(x) => Some(with_ndim(x, path, "inputs", "2-D (N×d)")?),
-    };
-    let outputs = read_any(&mut reader, &names, path, "outputs")?
-        .map(|o| super::npy::as_matrix(o, path, "outputs"))
-        .transpose()?;
+    let inputs = read("inputs")?.map(|x| npy::as_matrix(x, path, "inputs")).transpose()?;
+    let outputs = read("outputs")?.map(|o| npy::as_matrix(o, path, "outputs")).transpose()?;
     Observations::from_file(path, obs, local, sigma, inputs, outputs)
 }
 

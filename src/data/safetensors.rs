@@ -1,104 +1,97 @@
 //! `.safetensors` input and output with the same tensor names as the `.npz` format (`obs`,
 //! `bursts` or `jacobians`, optional `sigma`, `inputs`, `outputs`). The format is an 8-byte
 //! little-endian header length, a JSON header mapping names to dtype, shape and byte offsets, and
-//! the raw little-endian data; it is parsed here directly (serde_json is already a dependency).
-//! F64, F32, F16 and BF16 tensors are read; F64 is written.
+//! the raw little-endian data. Reading goes through the `safetensors` crate (already compiled for
+//! candle), which checks header and byte ranges; F64, F32, F16 and BF16 tensors are read; F64 is written.
 
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
+use std::io::Read;
+
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors};
 use serde_json::{Map, Value, json};
 
 use super::{LocalSource, Observations};
 use crate::error::{Error, Result};
 
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let frac = (h & 0x3ff) as u32;
-    let bits = match exp {
-        0 if frac == 0 => sign,
-        0 => {
-            // Subnormal: renormalise.
-            let mut e = 127 - 15 + 1;
-            let mut f = frac;
-            while f & 0x400 == 0 {
-                f <<= 1;
-                e -= 1;
-            }
-            sign | ((e as u32) << 23) | ((f & 0x3ff) << 13)
-        }
-        0x1f => sign | 0x7f80_0000 | (frac << 13),
-        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
-    };
-    f32::from_bits(bits)
+/// Reads every tensor of a `.safetensors` file as f64, by name. Only a regular file is read (a link to
+/// `/dev/zero` is refused, not read until memory runs out), and only as many bytes as it has.
+pub fn read_tensors(path: &Path) -> Result<Vec<(String, ArrayD<f64>)>> {
+    let (f, len) = super::npy::open_regular(path)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len as usize).map_err(|_| Error::format(path, format!("cannot hold its {len} bytes")))?;
+    f.take(len).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    read_tensors_from_bytes(&bytes, path)
 }
 
-/// Reads every tensor of a `.safetensors` file as f64, by name.
-pub fn read_tensors(path: &Path) -> Result<Vec<(String, ArrayD<f64>)>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+/// [`read_tensors`] from the bytes of a whole file (`path` names it in messages). The `safetensors`
+/// crate checks the header (length, JSON, known dtypes) and the byte ranges (in range, contiguous, no
+/// overlap, sizes matching the shapes with checked arithmetic); the declared shapes of netmatch's keys
+/// are then checked against each other before any tensor is converted.
+pub fn read_tensors_from_bytes(bytes: &[u8], path: &Path) -> Result<Vec<(String, ArrayD<f64>)>> {
     let bad = |m: String| Error::format(path, m);
-    if bytes.len() < 8 {
-        return Err(bad("too short for a .safetensors file".into()));
-    }
-    let hlen = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
-    if hlen > bytes.len() - 8 {
-        return Err(bad(format!("header length {hlen} exceeds the file size {}", bytes.len())));
-    }
-    let header: Map<String, Value> =
-        serde_json::from_slice(&bytes[8..8 + hlen]).map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
-    let data = &bytes[8 + hlen..];
-    let mut out = Vec::new();
-    for (name, info) in header {
-        if name == "__metadata__" {
-            continue;
-        }
-        let dtype = info.get("dtype").and_then(Value::as_str).unwrap_or("?").to_string();
-        let shape: Vec<usize> = info
-            .get("shape")
-            .and_then(Value::as_array)
-            .map(|s| s.iter().filter_map(Value::as_u64).map(|v| v as usize).collect())
-            .ok_or_else(|| bad(format!("tensor `{name}` has no shape")))?;
-        let offs: Vec<usize> = info
-            .get("data_offsets")
-            .and_then(Value::as_array)
-            .map(|s| s.iter().filter_map(Value::as_u64).map(|v| v as usize).collect())
-            .filter(|o: &Vec<usize>| o.len() == 2)
-            .ok_or_else(|| bad(format!("tensor `{name}` has no data_offsets")))?;
-        let width = match dtype.as_str() {
-            "F64" => 8,
-            "F32" => 4,
-            "F16" | "BF16" => 2,
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a valid .safetensors file: {}", explain(&e))))?;
+    let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> = st.tensors();
+    views.sort_by(|a, b| a.0.cmp(&b.0));
+    let shapes: Vec<(&str, &[usize])> = views.iter().map(|(n, v)| (n.as_str(), v.shape())).collect();
+    super::check_declared(&shapes).map_err(|(_, m)| bad(m))?;
+    let mut out = Vec::with_capacity(views.len());
+    for (name, v) in views {
+        let raw = v.data();
+        let vals: Vec<f64> = match v.dtype() {
+            Dtype::F64 => raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default())).collect(),
+            Dtype::F32 => {
+                raw.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap_or_default()))).collect()
+            }
+            Dtype::F16 => {
+                raw.chunks_exact(2).map(|c| f64::from(half::f16::from_le_bytes([c[0], c[1]]))).collect()
+            }
+            Dtype::BF16 => {
+                raw.chunks_exact(2).map(|c| f64::from(half::bf16::from_le_bytes([c[0], c[1]]))).collect()
+            }
             other => {
-                return Err(bad(format!("tensor `{name}` has dtype {other}; expected F64, F32, F16 or BF16")));
+                return Err(bad(format!("tensor `{name}` has dtype {other:?}; expected F64, F32, F16 or BF16")));
             }
         };
-        let count: usize = shape.iter().product();
-        if offs[0] > offs[1] || offs[1] > data.len() || offs[1] - offs[0] != count * width {
-            return Err(bad(format!(
-                "tensor `{name}` ({dtype}, shape {shape:?}) has byte range {offs:?}, which does not match its size \
-                 or the {} data bytes",
-                data.len()
-            )));
-        }
-        let raw = &data[offs[0]..offs[1]];
-        let vals: Vec<f64> = match dtype.as_str() {
-            "F64" => raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8"))).collect(),
-            "F32" => raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4")) as f64).collect(),
-            "F16" => raw.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])) as f64).collect(),
-            _ => raw
-                .chunks_exact(2)
-                .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16) as f64)
-                .collect(),
-        };
-        out.push((name, ArrayD::from_shape_vec(IxDyn(&shape), vals).expect("size checked")));
+        let shape = v.shape().to_vec();
+        let a = ArrayD::from_shape_vec(IxDyn(&shape), vals)
+            .map_err(|e| bad(format!("tensor `{name}` shape {shape:?} does not match its data: {e}")))?;
+        out.push((name, a));
     }
     Ok(out)
 }
 
+/// The crate's error in words a user can act on.
+fn explain(e: &SafeTensorError) -> String {
+    match e {
+        SafeTensorError::HeaderTooSmall => "shorter than the 8-byte header length".into(),
+        SafeTensorError::HeaderTooLarge | SafeTensorError::InvalidHeaderLength => {
+            "the header length exceeds the file (truncated, or not a .safetensors file)".into()
+        }
+        SafeTensorError::InvalidOffset(t) => {
+            format!("tensor `{t}`'s byte range overlaps another or leaves a gap (data_offsets must tile the data)")
+        }
+        SafeTensorError::MetadataIncompleteBuffer => {
+            "the data section is not the size the tensors declare (truncated or trailing bytes)".into()
+        }
+        SafeTensorError::TensorInvalidInfo => "a tensor's byte range does not match its shape and dtype".into(),
+        SafeTensorError::ValidationOverflow => "a tensor's shape overflows the addressable size".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Reads one network's observations from a `.safetensors` file and validates them.
 pub fn read_observations(path: &Path) -> Result<Observations> {
-    let mut tensors = read_tensors(path)?;
+    observations_from(read_tensors(path)?, path)
+}
+
+/// [`read_observations`] from the bytes of a whole file (`path` names it in messages).
+pub fn read_observations_from_bytes(bytes: &[u8], path: &Path) -> Result<Observations> {
+    observations_from(read_tensors_from_bytes(bytes, path)?, path)
+}
+
+fn observations_from(mut tensors: Vec<(String, ArrayD<f64>)>, path: &Path) -> Result<Observations> {
     let names: Vec<String> = tensors.iter().map(|t| t.0.clone()).collect();
     let mut take = |key: &str| tensors.iter().position(|t| t.0 == key).map(|i| tensors.swap_remove(i).1);
     let obs = take("obs").ok_or_else(|| Error::format(path, format!("missing tensor `obs` (present: {names:?})")))?;

@@ -12,7 +12,7 @@ use ndarray::Array2;
 use crate::backend::Device;
 use crate::compare::{CompareParams, Comparison, compare};
 use crate::data::{Observations, npz, synthetic};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::nn::conv::{ConvLayer, ConvNet, ConvSpec};
 use crate::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
 use crate::report::{self, RunInfo};
@@ -61,6 +61,23 @@ impl Default for DemoParams {
 
 impl DemoParams {
     /// Training settings of a demo network seeded `seed`: the demo's step count, defaults otherwise.
+    /// Checks the sizes, naming the parameter at fault (the CLI's flag names).
+    pub fn validate(&self) -> Result<()> {
+        if self.n < crate::compare::MIN_POINTS {
+            return Err(Error::param("n", format!("must be at least {}, got {}", crate::compare::MIN_POINTS, self.n)));
+        }
+        if self.train_n < 50 {
+            return Err(Error::param("train-n", format!("must be at least 50, got {}", self.train_n)));
+        }
+        if self.steps == 0 {
+            return Err(Error::param("steps", "must be at least 1"));
+        }
+        if self.m < 2 {
+            return Err(Error::param("m", format!("a burst needs M ≥ 2 samples, got {}", self.m)));
+        }
+        Ok(())
+    }
+
     fn train_params(&self, seed: u64) -> TrainParams {
         TrainParams { steps: self.steps, seed, ..Default::default() }
     }
@@ -171,6 +188,7 @@ fn observe(p: &DemoParams, net: &Mlp, x: &Array2<f64>, extra: usize, sigma: f64,
 #[allow(clippy::too_many_arguments)]
 fn run_compare(
     p: &DemoParams,
+    shown: &Path,
     dev: &mut dyn Device,
     name: &str,
     what: &str,
@@ -193,9 +211,9 @@ fn run_compare(
         None
     };
     let dir = p.out.join(name);
-    report::prepare_dir(&dir, true)?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let run = RunInfo {
-        sources: (p.out.join(fa).display().to_string(), p.out.join(fb).display().to_string()),
+        sources: (shown.join(fa).display().to_string(), shown.join(fb).display().to_string()),
         dims_read: (a.dim(), b.dim()),
         neurons: (None, None),
         backend_note: None,
@@ -204,12 +222,12 @@ fn run_compare(
     report::write(&dir, &c, &cp, &run, (a, b), sweep_points.as_deref())?;
     let command = format!(
         "netmatch compare --a {} --b {} --seed {} --backend {}{} --out {}",
-        p.out.join(fa).display(),
-        p.out.join(fb).display(),
+        shown.join(fa).display(),
+        shown.join(fb).display(),
         p.seed,
         p.backend,
         if sweep { " --whitney-sweep" } else { "" },
-        p.out.join(format!("{name}.reproduced")).display()
+        shown.join(format!("{name}.reproduced")).display()
     );
     let dc = DemoComparison {
         name: name.into(),
@@ -241,7 +259,12 @@ fn targets(x: &Array2<f64>, outputs: usize, f: impl Fn(&[f64], &mut [f64])) -> A
 /// (not injective), A vs B with output + 2 neurons each (q = 2d+1 = 3, Whitney sweep), A vs C.
 pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
     let t0 = std::time::Instant::now();
-    report::prepare_dir(&p.out, p.force)?;
+    // Everything is written into a staging directory that becomes `p.out` only when the demo is
+    // complete; texts (reports' sources, reproduce commands) name the final paths.
+    p.validate()?;
+    let stage = report::OutputDir::create(&p.out, p.force)?;
+    let shown = p.out.clone();
+    let p = &DemoParams { out: stage.path().to_path_buf(), ..p.clone() };
     let s = p.seed;
     let pi = std::f64::consts::PI;
     let xt = synthetic::uniform_box(p.train_n, &[1.0], s ^ 0x7a1);
@@ -260,8 +283,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
     let c3 = observe(p, &nc, &x, 2, sigma, "c3.npz")?;
     let mut comparisons = Vec::new();
     comparisons.push(
-        run_compare(
-            p,
+        run_compare(p, &shown,
             dev,
             "a1_vs_b3",
             "A's single output (folds x) vs B's output + 2 neurons",
@@ -274,8 +296,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
         .0,
     );
     comparisons.push(
-        run_compare(
-            p,
+        run_compare(p, &shown,
             dev,
             "a3_vs_b3",
             "output + 2 hidden neurons each (q = 2d+1 = 3), with the Whitney sweep",
@@ -288,8 +309,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
         .0,
     );
     comparisons.push(
-        run_compare(
-            p,
+        run_compare(p, &shown,
             dev,
             "a3_vs_c3",
             "negative control: C learned cos 2πx from (2x−1)²",
@@ -301,6 +321,7 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
         )?
         .0,
     );
+    stage.commit()?;
     Ok(DemoOutcome { networks: vec![ra, rb, rc], comparisons, seconds: t0.elapsed().as_secs_f64() })
 }
 
@@ -327,7 +348,12 @@ fn mode_corr(c: &Comparison, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
 /// compared (D = 2 each): A vs B, A vs C.
 pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
     let t0 = std::time::Instant::now();
-    report::prepare_dir(&p.out, p.force)?;
+    // Everything is written into a staging directory that becomes `p.out` only when the demo is
+    // complete; texts (reports' sources, reproduce commands) name the final paths.
+    p.validate()?;
+    let stage = report::OutputDir::create(&p.out, p.force)?;
+    let shown = p.out.clone();
+    let p = &DemoParams { out: stage.path().to_path_buf(), ..p.clone() };
     let s = p.seed;
     let pi = std::f64::consts::PI;
     let xt = synthetic::uniform_box(p.train_n, &[1.0, 0.6], s ^ 0x7a2);
@@ -354,8 +380,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
     let b = observe(p, &nb, &x, 0, sigma, "b.npz")?;
     let c = observe(p, &nc, &x, 0, sigma, "c.npz")?;
     let mut comparisons = Vec::new();
-    let (mut ab, cab) = run_compare(
-        p,
+    let (mut ab, cab) = run_compare(p, &shown,
         dev,
         "a_vs_b",
         "mushroom map vs another diffeomorphism (outputs, D = 2 each)",
@@ -368,8 +393,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
     ab.mode_corr = Some(mode_corr(&cab, &x));
     comparisons.push(ab);
     comparisons.push(
-        run_compare(
-            p,
+        run_compare(p, &shown,
             dev,
             "a_vs_c",
             "negative control: C learned the fold ((x₁ − ½)², x₂)",
@@ -381,6 +405,7 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
         )?
         .0,
     );
+    stage.commit()?;
     Ok(DemoOutcome { networks: vec![ra, rb, rc], comparisons, seconds: t0.elapsed().as_secs_f64() })
 }
 
@@ -430,6 +455,28 @@ pub struct HorseParams {
     pub sigma: f64,
 }
 
+impl HorseParams {
+    /// Most frames of the horse demo.
+    pub const MAX_FRAMES: usize = 100_000;
+    /// Largest image side of the horse demo (its convolutions are sized for 64).
+    pub const MAX_SIZE: usize = 256;
+
+    /// Checks the image side, the difference half-width and the memory of `frames` frames (images,
+    /// two shifted renders and the f64 observations: 36 bytes a pixel), naming the parameter at fault.
+    pub fn validate(&self, frames: usize) -> Result<()> {
+        if !(16..=Self::MAX_SIZE).contains(&self.size) {
+            return Err(Error::param("size", format!("must lie in 16..={}, got {}", Self::MAX_SIZE, self.size)));
+        }
+        if frames > Self::MAX_FRAMES {
+            return Err(Error::param("frames", format!("must be at most {}, got {frames}", Self::MAX_FRAMES)));
+        }
+        if !(self.sigma > 0.0 && self.sigma < 1.0) {
+            return Err(Error::param("sigma", format!("must lie strictly between 0 and 1 rad, got {}", self.sigma)));
+        }
+        crate::render::check_set(frames, 1, self.size, 36).map(|_| ())
+    }
+}
+
 impl Default for HorseParams {
     fn default() -> Self {
         HorseParams { size: 64, sigma: 0.05 }
@@ -465,7 +512,13 @@ pub fn horse(
 ) -> Result<DemoOutcome> {
     use crate::render::{FrameRenderer, Scene, contact_sheet, frame_angles};
     let t0 = std::time::Instant::now();
-    report::prepare_dir(&p.out, p.force)?;
+    // Everything is written into a staging directory that becomes `p.out` only when the demo is
+    // complete; texts (reports' sources, reproduce commands) name the final paths.
+    p.validate()?;
+    h.validate(p.n)?;
+    let stage = report::OutputDir::create(&p.out, p.force)?;
+    let shown = p.out.clone();
+    let p = &DemoParams { out: stage.path().to_path_buf(), ..p.clone() };
     let scene = Scene::horse();
     let n = p.n;
     // Base frames at evenly spaced azimuths; every comparison observes the networks on these.
@@ -569,7 +622,8 @@ pub fn horse(
         ),
     ];
     for (name, what, fa, fb, expected) in plan {
-        comparisons.push(run_compare(p, dev, name, &what, fa, fb, 2, expected, false)?.0);
+        comparisons.push(run_compare(p, &shown, dev, name, &what, fa, fb, 2, expected, false)?.0);
     }
+    stage.commit()?;
     Ok(DemoOutcome { networks, comparisons, seconds: t0.elapsed().as_secs_f64() })
 }

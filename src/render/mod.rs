@@ -95,10 +95,44 @@ impl Scene {
     }
 }
 
+/// Largest image side rendered.
+pub const MAX_SIZE: usize = 4096;
+/// Most frames in one set (azimuths × elevations).
+pub const MAX_FRAMES: usize = 1_000_000;
+/// Most bytes a frame set may take in memory, with what the caller holds per pixel (8 GiB).
+pub const MAX_SET_BYTES: u64 = 8 << 30;
+
+/// Checks a frame set before anything is allocated: frames × elevations (checked arithmetic) within
+/// [`MAX_FRAMES`], the side within 8..=[`MAX_SIZE`], and `bytes_per_pixel` (what the caller holds per
+/// pixel of every frame: 4 for the images alone) times the pixels within [`MAX_SET_BYTES`]. Returns the
+/// number of frames.
+pub fn check_set(frames: usize, elevations: usize, size: usize, bytes_per_pixel: u64) -> Result<usize> {
+    use crate::error::Error;
+    let count = frames.checked_mul(elevations).filter(|c| (1..=MAX_FRAMES).contains(c)).ok_or_else(|| {
+        Error::param("frames", format!("frames × elevations = {frames} × {elevations} must lie in 1..={MAX_FRAMES}"))
+    })?;
+    if !(8..=MAX_SIZE).contains(&size) {
+        return Err(Error::param("size", format!("must lie in 8..={MAX_SIZE}, got {size}")));
+    }
+    let bytes = (count as u64).checked_mul(size as u64 * size as u64).and_then(|b| b.checked_mul(bytes_per_pixel));
+    match bytes {
+        Some(b) if b <= MAX_SET_BYTES => Ok(count),
+        _ => Err(Error::param(
+            "frames",
+            format!(
+                "{count} frames of {size}×{size} pixels need {:.1} GiB, above the {} GiB limit: render fewer frames \
+                 or smaller images",
+                count as f64 * (size * size) as f64 * bytes_per_pixel as f64 / (1u64 << 30) as f64,
+                MAX_SET_BYTES >> 30
+            ),
+        )),
+    }
+}
+
 /// Frame angles: `frames` azimuths evenly over [0, 2π) for each of `elevations` elevations evenly
 /// over [−0.35, 0.35] rad (one elevation: 0). Returns (θ, φ) per frame, azimuth fastest.
 pub fn frame_angles(frames: usize, elevations: usize) -> Vec<(f32, f32)> {
-    let mut out = Vec::with_capacity(frames * elevations);
+    let mut out = Vec::with_capacity(frames.saturating_mul(elevations).min(MAX_FRAMES));
     for e in 0..elevations {
         let phi = if elevations == 1 { 0.0 } else { -0.35 + 0.7 * e as f64 / (elevations - 1) as f64 };
         for f in 0..frames {
@@ -126,6 +160,9 @@ pub enum FrameRenderer {
 impl FrameRenderer {
     /// A renderer on `gpu` (or the CPU twin when `None`).
     pub fn new(gpu: Option<std::sync::Arc<crate::gpu::GpuContext>>, scene: &Scene, size: usize) -> Result<Self> {
+        if !(8..=MAX_SIZE).contains(&size) {
+            return Err(crate::error::Error::param("size", format!("must lie in 8..={MAX_SIZE}, got {size}")));
+        }
         Ok(match gpu {
             Some(ctx) => FrameRenderer::Gpu(crate::gpu::render::GpuRenderer::new(ctx, scene, size)?),
             None => FrameRenderer::Cpu { scene: scene.clone(), size },
