@@ -108,7 +108,7 @@ pub struct EmbedArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Number of non-trivial diffusion coordinates (1–1000; N must be at least k + 3).
-    #[arg(long, default_value_t = 10, value_parser = count(1, limits::K))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
     /// Kernel bandwidth: auto (Singer's log-log slope), median, or a positive number (K = exp(−d²/ε)).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
@@ -117,20 +117,20 @@ pub struct EmbedArgs {
     #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = closed_unit)]
     pub alpha: f64,
     /// Rank r of the local pseudo-inverse (the intrinsic dimension, 1–4096); estimated when absent.
-    #[arg(long, value_parser = count(1, limits::RANK))]
+    #[arg(long, allow_negative_numbers = true, value_parser = count(1, limits::RANK))]
     pub rank: Option<usize>,
     /// auto (GPU if present, else CPU), gpu, or cpu.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
     pub backend: String,
     /// Weight ν of the normal part of a displacement (0 = plain truncated pseudo-inverse; finite, ≥ 0).
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0, value_parser = non_negative)]
     pub normal_weight: f64,
     /// Relative residual tolerance of the eigen-solve, in (0, 1).
-    #[arg(long, default_value_t = 1e-5, value_parser = open_unit)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-5, value_parser = open_unit)]
     pub tol: f64,
     /// Matrix–vector product budget of the eigen-solve, in vectors multiplied (default: block solver
     /// 60 passes of b vectors; lanczos 50·m + 1000).
-    #[arg(long, value_parser = count(1, 1 << 40))]
+    #[arg(long, allow_negative_numbers = true, value_parser = count(1, 1 << 40))]
     pub max_matvecs: Option<usize>,
     /// Eigensolver: block (block Lanczos, one pass over S per block of vectors) or lanczos (the
     /// single-vector reference).
@@ -151,14 +151,14 @@ pub struct EmbedArgs {
     #[arg(long, default_value = "auto", value_parser = ["auto", "gemm", "pairwise"])]
     pub kernel: String,
     /// Neighbours per point of the sparse kernel (itself included; 2–4096).
-    #[arg(long, default_value_t = 32, value_parser = count(2, limits::KNN))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 32, value_parser = count(2, limits::KNN))]
     pub knn: usize,
     /// Eigen-solve of the sparse kernel: shift-invert (sparse Cholesky of (1+μ)I − S on the host, a
     /// few passes however crowded the spectrum) or krylov (block Lanczos on S, products on the device).
     #[arg(long, default_value = "shift-invert", value_parser = ["shift-invert", "krylov"])]
     pub sparse_solve: String,
     /// Seed (ε subsample, start vector).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Write the output and exit 0 even if the eigen-solve did not converge.
     #[arg(long)]
@@ -189,10 +189,10 @@ pub struct BenchVerdictsArgs {
     #[arg(long)]
     pub quick: bool,
     /// Cases per family (1–20; default 3, 1 with --quick).
-    #[arg(long, value_parser = count(1, 20))]
+    #[arg(long, allow_negative_numbers = true, value_parser = count(1, 20))]
     pub reps: Option<usize>,
     /// Seed of every network, input and burst: a new seed gives pairs never seen before.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Only the families whose name contains this.
     #[arg(long)]
@@ -209,25 +209,25 @@ pub struct PeersArgs {
     #[arg(long)]
     pub dir: PathBuf,
     /// N of the mushroom case (50–1 000 000).
-    #[arg(long, default_value_t = 2500, value_parser = count(50, limits::POINTS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2500, value_parser = count(50, limits::POINTS))]
     pub mushroom_n: usize,
     /// Burst size M of the mushroom case (3–4096).
-    #[arg(long, default_value_t = 100, value_parser = count(3, limits::BURST))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100, value_parser = count(3, limits::BURST))]
     pub mushroom_m: usize,
     /// Comma-separated N of the exported α = 1 diffusion matrices (50–100 000 each: dense N×N files).
-    #[arg(long, default_value = "5000,20000", value_delimiter = ',', value_parser = count(50, 100_000))]
+    #[arg(long, allow_negative_numbers = true, default_value = "5000,20000", value_delimiter = ',', value_parser = count(50, 100_000))]
     pub sizes: Vec<usize>,
     /// N of the exported sparse k-NN kernel (0: none; else 50–1 000 000).
-    #[arg(long, default_value_t = 200_000, value_parser = count(0, limits::POINTS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200_000, value_parser = count(0, limits::POINTS))]
     pub sparse_n: usize,
     /// Non-trivial eigenpairs (1–1000).
-    #[arg(long, default_value_t = 10, value_parser = count(1, limits::K))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
     /// Relative residual tolerance of the eigen-solve, in (0, 1).
-    #[arg(long, default_value_t = 1e-5, value_parser = open_unit)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-5, value_parser = open_unit)]
     pub tol: f64,
     /// Seed of the data.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
 }
 
@@ -240,7 +240,7 @@ pub struct PeersRunArgs {
     #[arg(long)]
     pub task: String,
     /// gpu or cpu.
-    #[arg(long)]
+    #[arg(long, value_parser = ["gpu", "cpu"])]
     pub backend: String,
     /// Eigensolver: block (default) or lanczos (the single-vector reference).
     #[arg(long, default_value = "block", value_parser = ["block", "lanczos"])]
@@ -251,19 +251,19 @@ pub struct PeersRunArgs {
 #[derive(Args, Debug)]
 pub struct BenchEmbedArgs {
     /// Comma-separated N values (50–1 000 000 each).
-    #[arg(long, default_value = "2000,5000,10000,20000", value_delimiter = ',', value_parser = count(50, limits::POINTS))]
+    #[arg(long, allow_negative_numbers = true, default_value = "2000,5000,10000,20000", value_delimiter = ',', value_parser = count(50, limits::POINTS))]
     pub n: Vec<usize>,
     /// Burst size M (2–4096).
-    #[arg(long, default_value_t = 32, value_parser = count(2, limits::BURST))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 32, value_parser = count(2, limits::BURST))]
     pub m: usize,
     /// Non-trivial coordinates k (1–1000).
-    #[arg(long, default_value_t = 10, value_parser = count(1, limits::K))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
     /// Largest N for the dense float64 reference (O(N³); at most 20 000).
-    #[arg(long, default_value_t = 5000, value_parser = count(0, 20_000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5000, value_parser = count(0, 20_000))]
     pub reference_max_n: usize,
     /// Seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Run the CPU path only.
     #[arg(long)]
@@ -283,7 +283,7 @@ pub struct BenchEmbedArgs {
     #[arg(long)]
     pub jacobians: bool,
     /// ν, the weight of the normal part of a displacement (0: embed's default; compare uses 3).
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0, value_parser = non_negative)]
     pub normal_weight: f64,
     /// Also write each problem's f32 geometry as geometry_<N>_<D>x<r>.npz into this folder (input of
     /// benches/peers/kernel_numpy.py).
@@ -324,7 +324,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub a_outputs: Option<PathBuf>,
     /// A's burst radius σ (with .npy input; finite, > 0).
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0, value_parser = positive)]
     pub a_sigma: f64,
     /// B's observations as .npy (N×D), instead of --b.
     #[arg(long)]
@@ -342,7 +342,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub b_outputs: Option<PathBuf>,
     /// B's burst radius σ (with .npy input; finite, > 0).
-    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0, value_parser = positive)]
     pub b_sigma: f64,
     /// Report directory (report.json + PNG figures). Refused if it holds files, unless --force.
     #[arg(long)]
@@ -352,30 +352,30 @@ pub struct CompareArgs {
     #[arg(long)]
     pub force: bool,
     /// auto (GPU if present, else CPU), gpu, or cpu.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
     pub backend: String,
     /// Kernel bandwidth: auto (the largest ε at which the Mahalanobis distance stays within its 0.5 %
     /// linear-regime budget for both networks), median, or a number (the check is reported for any ε).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub eps: String,
     /// Intrinsic dimension d (1–64; default: each network's from its bursts or Jacobians).
-    #[arg(long, value_parser = count(1, limits::DIM))]
+    #[arg(long, allow_negative_numbers = true, value_parser = count(1, limits::DIM))]
     pub d: Option<usize>,
     /// Non-trivial diffusion coordinates per network (2–1000; N must be at least max(50, k + 3)).
-    #[arg(long, default_value_t = 10, value_parser = count(2, limits::K))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10, value_parser = count(2, limits::K))]
     pub k: usize,
     /// Weight ν of the normal part of a displacement in the Mahalanobis distance (finite, ≥ 0).
-    #[arg(long, default_value_t = 3.0, value_parser = non_negative)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 3.0, value_parser = non_negative)]
     pub normal_weight: f64,
     /// Rank r of the local pseudo-inverse (the input dimension seen by the bursts, 1–4096); estimated
     /// when absent.
-    #[arg(long, value_parser = count(1, limits::RANK))]
+    #[arg(long, allow_negative_numbers = true, value_parser = count(1, limits::RANK))]
     pub rank: Option<usize>,
     /// Relative gap of diffusion rates below which coordinates form a degenerate (Procrustes) block.
-    #[arg(long, default_value_t = 1e-2)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-2)]
     pub gap: f64,
     /// Fraction of the base inputs held out for scoring, in [0.05, 0.5].
-    #[arg(long, default_value_t = 0.2, value_parser = open_unit)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.2, value_parser = open_unit)]
     pub test_fraction: f64,
     /// Neurons of each network to compare: all, auto (2d+1 by variance, skipping dead and saturated
     /// ones, when a file holds more), or a number q.
@@ -386,25 +386,25 @@ pub struct CompareArgs {
     pub whitney_sweep: bool,
     /// The deciding bound: equivalent when o_A → o_B and o_B → o_A predict held-out data within this
     /// relative RMSE in every fold, not equivalent when every fold misses it.
-    #[arg(long, default_value_t = 0.08)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.08)]
     pub predict_rmse: f64,
     /// Cross-validation folds of the deciding regressions (the verdict's stability; 2–20).
-    #[arg(long, default_value_t = 5, value_parser = count(2, 20))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5, value_parser = count(2, 20))]
     pub folds: usize,
     /// Explanation only: T_AB / T_BA within this are reported as predicting.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.02)]
     pub equivalent_rmse: f64,
     /// Explanation only: matched |corr| below this is reported.
-    #[arg(long, default_value_t = 0.99)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.99)]
     pub equivalent_corr: f64,
     /// Explanation only: T_AB / T_BA above this are reported as failing.
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.10)]
     pub not_equivalent_rmse: f64,
     /// Explanation only: matched diffusion rates differing by more than this are reported.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.25)]
     pub spectrum_tol: f64,
     /// Seed (ε subsample, splits, start vectors).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Exit 3 unless the verdict is `equivalent` (for scripts).
     #[arg(long)]
@@ -432,22 +432,22 @@ pub struct DemoArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Seed of data, weights, splits and bursts.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Observed base inputs N (50–1 000 000).
-    #[arg(long, default_value_t = 1500, value_parser = count(50, limits::POINTS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1500, value_parser = count(50, limits::POINTS))]
     pub n: usize,
     /// Training samples per network (50–1 000 000).
-    #[arg(long, default_value_t = 2000, value_parser = count(50, limits::POINTS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = count(50, limits::POINTS))]
     pub train_n: usize,
     /// Adam steps per network (1–1 000 000).
-    #[arg(long, default_value_t = 2000, value_parser = count(1, limits::STEPS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2000, value_parser = count(1, limits::STEPS))]
     pub steps: usize,
     /// Burst size M (2–4096).
-    #[arg(long, default_value_t = 64, value_parser = count(2, limits::BURST))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 64, value_parser = count(2, limits::BURST))]
     pub m: usize,
     /// auto (GPU if present, else CPU), gpu, or cpu.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
     pub backend: String,
     /// Replace an existing output directory that netmatch wrote (as a whole, once the new one is complete).
     #[arg(long)]
@@ -469,13 +469,13 @@ pub enum RenderCommand {
 pub struct RenderArgs {
     /// Azimuths per elevation, evenly over a full turn (1–1 000 000; frames × elevations at most
     /// 1 000 000, and the images at most 8 GiB).
-    #[arg(long, default_value_t = 720, value_parser = count(1, netmatch::render::MAX_FRAMES as u64))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 720, value_parser = count(1, netmatch::render::MAX_FRAMES as u64))]
     pub frames: usize,
     /// Image side in pixels (8–4096).
-    #[arg(long, default_value_t = 64, value_parser = count(8, netmatch::render::MAX_SIZE as u64))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 64, value_parser = count(8, netmatch::render::MAX_SIZE as u64))]
     pub size: usize,
     /// Elevations, evenly over [−0.35, 0.35] rad (1 = level only; > 1 gives a 2-D angle set; 1–1000).
-    #[arg(long, default_value_t = 1, value_parser = count(1, 1000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1, value_parser = count(1, 1000))]
     pub elevations: usize,
     /// Output directory: frames/*.png, horse.npz (`images` F×S×S, `angles` F×2), contact_sheet.png
     /// (and observations.npz with --jacobians).
@@ -489,10 +489,10 @@ pub struct RenderArgs {
     #[arg(long)]
     pub jacobians: bool,
     /// Angle step of the finite differences, radians, in (0, 0.5).
-    #[arg(long, default_value_t = 5e-3, value_parser = step)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5e-3, value_parser = step)]
     pub h: f32,
     /// auto (GPU if present, else CPU), gpu, or cpu.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
     pub backend: String,
     /// Replace an existing output directory that netmatch wrote (as a whole, once the new one is complete).
     #[arg(long)]
@@ -506,25 +506,25 @@ pub struct HorseArgs {
     #[arg(long, default_value = "out/demo-horse")]
     pub out: PathBuf,
     /// Seed of weights, splits and bursts.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// Frames (base inputs N), evenly over a full turn (50–100 000).
-    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().n,
+    #[arg(long, allow_negative_numbers = true, default_value_t = netmatch::experiments::DemoParams::horse().n,
           value_parser = count(50, netmatch::experiments::HorseParams::MAX_FRAMES as u64))]
     pub frames: usize,
     /// Image side in pixels (16–256; the networks' convolutions are sized for 64).
-    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().size,
+    #[arg(long, allow_negative_numbers = true, default_value_t = netmatch::experiments::HorseParams::default().size,
           value_parser = count(16, netmatch::experiments::HorseParams::MAX_SIZE as u64))]
     pub size: usize,
     /// Adam steps per network (1–1 000 000).
-    #[arg(long, default_value_t = netmatch::experiments::DemoParams::horse().steps, value_parser = count(1, limits::STEPS))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = netmatch::experiments::DemoParams::horse().steps, value_parser = count(1, limits::STEPS))]
     pub steps: usize,
     /// Half-width in radians of the central differences in θ (large enough that the image change, not
     /// the networks' small-scale roughness, decides a derivative).
-    #[arg(long, default_value_t = netmatch::experiments::HorseParams::default().sigma, value_parser = open_unit)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = netmatch::experiments::HorseParams::default().sigma, value_parser = open_unit)]
     pub sigma: f64,
     /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gpu", "cpu"])]
     pub backend: String,
     /// Replace an existing output directory that netmatch wrote (as a whole, once the new one is complete).
     #[arg(long)]

@@ -114,6 +114,44 @@ pub(crate) fn check_declared(shapes: &[(&str, &[usize])]) -> std::result::Result
     Ok(())
 }
 
+/// A burst is the network's outputs at inputs scattered around a base input, so its mean lies near
+/// that input's observation — within a few burst spreads even for strongly curved networks (the mean
+/// moves by the curvature term, O(σ²‖H‖), the spread is O(σ‖J‖)). Bursts whose typical mean lies more
+/// than [`MAX_BURST_OFFSET`] spreads away belong to other observations: another network's file, or rows
+/// in another order. Judged on the median point, so a few odd points do not decide.
+pub const MAX_BURST_OFFSET: f64 = 10.0;
+
+fn check_bursts_surround(obs: &Array2<f64>, b: &Array3<f64>) -> Result<()> {
+    let (n, m, dim) = b.dim();
+    let mut ratios: Vec<f64> = (0..n)
+        .map(|i| {
+            let burst = b.index_axis(ndarray::Axis(0), i);
+            let (mut offset, mut spread) = (0.0, 0.0);
+            for c in 0..dim {
+                let col = burst.column(c);
+                let mean = col.sum() / m as f64;
+                offset += (mean - obs[[i, c]]).powi(2);
+                spread += col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1) as f64;
+            }
+            match (offset, spread) {
+                (o, _) if o == 0.0 => 0.0,
+                (_, s) if s == 0.0 => f64::INFINITY,
+                (o, s) => (o / s).sqrt(),
+            }
+        })
+        .collect();
+    ratios.sort_unstable_by(f64::total_cmp);
+    let median = ratios[(n - 1) / 2];
+    if median > MAX_BURST_OFFSET {
+        return Err(Error::Shape(format!(
+            "`bursts` do not surround `obs`: at the median point the burst mean lies {median:.3e} burst spreads \
+             from its observation (at most {MAX_BURST_OFFSET} expected) — bursts of another network, or rows in \
+             another order than `obs`?"
+        )));
+    }
+    Ok(())
+}
+
 impl Observations {
     /// Validates shapes and values: N ≥ 2, D ≥ 1, M ≥ 2, matching N and D, finite values, σ > 0.
     pub fn new(obs: Array2<f64>, local: LocalSource, sigma: f64, inputs: Option<Array2<f64>>) -> Result<Self> {
@@ -138,6 +176,7 @@ impl Observations {
                     )));
                 }
                 check_finite("bursts", b.iter())?;
+                check_bursts_surround(&obs, b)?;
             }
             LocalSource::Jacobians(j) => {
                 let s = j.shape();
