@@ -565,6 +565,102 @@ fn render_gpu_matches_cpu(ctx: &Arc<GpuContext>) {
     assert!(d > 0.05, "θ and θ + π look alike: {d}");
 }
 
+/// Property test: 200 seeded random small geometries — N, D, r, ν, bursts or Jacobians, the kernel
+/// method, dense (f32 or f16, split into random row blocks) or matrix-free storage, ε and the block
+/// width all drawn at random — through the kernel and the products on both backends. The GPU agrees
+/// with its CPU twin within the f32 budget of README §Precision: d² within 2e-6 of the largest plus
+/// 1e-4 relative, f32 kernel entries within 1e-6 + 1e-4 relative, f16 entries within 1e-7 + 1.5e-3
+/// relative (one f16 rounding), products within 8·ε_f32·√(N·D·r) of their scale (plus, for f16
+/// storage, one binary16 rounding of every entry: 2⁻⁹ S|x|).
+fn property_kernel_gpu_eq_cpu(ctx: &Arc<GpuContext>) {
+    let cases: u64 = 200;
+    let mut counts = std::collections::BTreeMap::new();
+    for case in 0..cases {
+        let mut rng = Rng::new(0x9e37 + case);
+        let pick = |rng: &mut Rng, lo: usize, hi: usize| lo + ((rng.uniform() * (hi - lo + 1) as f64) as usize).min(hi - lo);
+        let n = pick(&mut rng, 8, 160);
+        let dim = pick(&mut rng, 1, 24);
+        let inputs = pick(&mut rng, 1, 4.min(dim));
+        let jacobians = rng.uniform() < 0.3;
+        let nu = if rng.uniform() < 0.5 { 0.0 } else { 5.0 * rng.uniform() };
+        let method = if rng.uniform() < 0.5 { KernelMethod::Gemm } else { KernelMethod::Pairwise };
+        let matrix_free = rng.uniform() < 0.3;
+        let precision = if rng.uniform() < 0.35 { Precision::F16 } else { Precision::F32 };
+        let seed = 1000 + case;
+        let data = if jacobians {
+            synthetic::tanh_layer_jacobians_r(n, dim, inputs, seed)
+        } else {
+            synthetic::tanh_layer_bursts_r(n, pick(&mut rng, 2, 12), dim, inputs, 0.01, seed)
+        }
+        .unwrap();
+        let rank = if rng.uniform() < 0.5 { Some(pick(&mut rng, 1, inputs)) } else { None };
+        let cov = CovarianceParams { rank, normal_weight: nu, ..Default::default() };
+        let g = match local_geometry(&data, &cov) {
+            Ok(g) => g,
+            Err(e) => panic!("case {case}: geometry of a valid random layer failed: {e}"),
+        };
+        let gf = GeometryF32::from(&g);
+        let d2 = reference::distance_matrix(&g);
+        let mut sorted: Vec<f64> = d2.iter().copied().filter(|v| *v > 0.0).collect();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(1.0);
+        let eps = median * (0.2 + 3.0 * rng.uniform());
+        let what = format!(
+            "case {case}: N = {n}, D = {dim}, r = {}, ν = {nu:.2}, {}, {}, {}, {}",
+            g.rank,
+            if jacobians { "Jacobians" } else { "bursts" },
+            method.name(),
+            if matrix_free { "matrix-free" } else { "dense" },
+            precision.name()
+        );
+        let rows = pick(&mut rng, (n / 3).max(1), n);
+        let mut gpu = GpuDevice::new(ctx.clone()).with_max_block_rows(rows);
+        let mut cpu = CpuDevice::new();
+        gpu.set_kernel_method(method);
+        cpu.set_kernel_method(method);
+        if matrix_free {
+            gpu.build_matrix_free(&gf, eps).unwrap();
+            cpu.build_matrix_free(&gf, eps).unwrap();
+        } else {
+            if precision == Precision::F32 {
+                gpu.build_kernel_as(&gf, None, precision).unwrap();
+                cpu.build_kernel_as(&gf, None, precision).unwrap();
+                let scale = d2.iter().copied().fold(0.0, f64::max);
+                let (a, b) = (to64(&gpu.read_rows(0, n).unwrap()), to64(&cpu.read_rows(0, n).unwrap()));
+                assert_close(&format!("{what}: d² gpu vs cpu"), &a, &b, 2e-6 * scale, 1e-4);
+            }
+            gpu.build_kernel_as(&gf, Some(eps), precision).unwrap();
+            cpu.build_kernel_as(&gf, Some(eps), precision).unwrap();
+            let (a, b) = (to64(&gpu.read_rows(0, n).unwrap()), to64(&cpu.read_rows(0, n).unwrap()));
+            let (abs, rel) = if precision == Precision::F16 { (1e-7, 1.5e-3) } else { (1e-6, 1e-4) };
+            assert_close(&format!("{what}: K gpu vs cpu"), &a, &b, abs, rel);
+        }
+        let b = [1usize, 3, 8, 17][pick(&mut rng, 0, 3)];
+        let x: Vec<f32> = (0..n * b).map(|_| rng.normal() as f32).collect();
+        let w: Vec<f32> = (0..n).map(|_| (0.5 + rng.uniform()) as f32).collect();
+        for round in 0..2 {
+            let ya = to64(&gpu.matmat(&x, b).unwrap());
+            let yb = to64(&cpu.matmat(&x, b).unwrap());
+            let scale = yb.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
+            let mut tol = f32_tol(n * dim * g.rank.max(1), 8.0) * scale;
+            if precision == Precision::F16 && !matrix_free {
+                // Each stored entry may round to the neighbouring binary16 value on the other device
+                // (their f32 values differ in the last bits): at most 2⁻¹⁰ of the entry, so a product
+                // may differ by 2⁻¹⁰ Σ_j S_ij |x_j| — S is non-negative, so that is S|x|; twice that for
+                // the degrees, computed from the rounded entries.
+                let absx: Vec<f32> = x.iter().map(|v| v.abs()).collect();
+                let bound = to64(&cpu.matmat(&absx, b).unwrap()).into_iter().fold(0.0f64, f64::max);
+                tol += 2f64.powi(-9) * bound;
+            }
+            assert_close(&format!("{what}: product b = {b}, round {round}"), &ya, &yb, tol, 0.0);
+            gpu.normalise(&w).unwrap();
+            cpu.normalise(&w).unwrap();
+        }
+        *counts.entry(format!("{}/{}", method.name(), if matrix_free { "free" } else { precision.name() })).or_insert(0) += 1;
+    }
+    println!("    {cases} random geometries: {counts:?}");
+}
+
 fn main() {
     let tests: &[Test] = &[
         ("render_gpu_matches_cpu", render_gpu_matches_cpu),
@@ -583,6 +679,7 @@ fn main() {
         ("one_readback_per_restart_cycle", one_readback_per_restart_cycle),
         ("datafold_mushroom_case_gpu", datafold_mushroom_case_gpu),
         ("cli_embed_on_gpu", cli_embed_on_gpu),
+        ("property_kernel_gpu_eq_cpu", property_kernel_gpu_eq_cpu),
     ];
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let selected: Vec<&Test> =
