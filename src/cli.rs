@@ -97,7 +97,8 @@ pub enum Command {
 /// Arguments of `netmatch embed`.
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
-    /// Input .npz with `obs` (N×D) and `bursts` (N×M×D) or `jacobians` (N×D×d); optional `sigma`, `inputs`.
+    /// Input .npz or .safetensors with `obs` (N×D) and `bursts` (N×M×D) or `jacobians` (N×D×d); optional
+    /// `sigma`, `inputs`.
     #[arg(long, required_unless_present = "synthetic", conflicts_with = "synthetic")]
     pub input: Option<PathBuf>,
     /// Built-in seeded data instead of a file: `mushroom` (datafold's tutorial case: N = 2500, M = 100,
@@ -269,7 +270,7 @@ pub struct BenchEmbedArgs {
     #[arg(long)]
     pub cpu_only: bool,
     /// Comma-separated (D, r) configurations as DxR: D observed dimensions of a random tanh layer of r
-    /// inputs (2x2 is the mushroom map).
+    /// inputs (2x2 is the mushroom map; 65 536 ≥ D ≥ r ≥ 1).
     #[arg(long, default_value = "2x2,10x3,50x5", value_delimiter = ',')]
     pub configs: Vec<String>,
     /// Comma-separated dense kernel precisions to run, each on both paths (f32, f16).

@@ -95,7 +95,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         return Err(Error::param("k", "must be at least 1"));
     }
     let data = match (&a.input, a.synthetic.as_deref()) {
-        (Some(path), _) => npz::read_observations(path)?,
+        (Some(path), _) => netmatch::data::load(path)?,
         (None, Some("circle")) => netmatch::data::synthetic::circle(1000, 3, a.seed)?,
         (None, _) => netmatch::data::synthetic::mushroom_square(2500, 100, 0.01, a.seed)?,
     };
@@ -203,8 +203,8 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
             .map(|c| {
                 c.split_once('x')
                     .and_then(|(d, r)| Some((d.parse().ok()?, r.parse().ok()?)))
-                    .filter(|&(d, r): &(usize, usize)| d >= r && r >= 1)
-                    .ok_or_else(|| Error::param("configs", format!("expected DxR with D ≥ R ≥ 1, got `{c}`")))
+                    .filter(|&(d, r): &(usize, usize)| d >= r && r >= 1 && d <= 65_536)
+                    .ok_or_else(|| Error::param("configs", format!("expected DxR with 65 536 ≥ D ≥ R ≥ 1, got `{c}`")))
             })
             .collect::<Result<Vec<_>>>()?,
     };

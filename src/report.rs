@@ -25,6 +25,9 @@ pub const MARKER: &str = ".netmatch-output";
 /// or — with `force` — a directory netmatch wrote before (it is then replaced as a whole when the new
 /// output is complete). Called before inputs are read, so a refused run costs nothing.
 pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
+    if dir.file_name().is_none_or(|n| n == "." || n == "..") {
+        return Err(Error::param("out", format!("`{}` does not name a directory of its own", dir.display())));
+    }
     if !dir.exists() {
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
             if parent.exists() && !parent.is_dir() {
@@ -474,4 +477,62 @@ pub fn summary_table(c: &Comparison, p: &CompareParams) -> String {
         s.push_str(&format!("  {a}{}  {}{b}  {note}\n", " ".repeat(pad0), " ".repeat(pad1)));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("netmatch-outdir-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn an_output_directory_is_complete_or_absent() {
+        let root = scratch("atomic");
+        // Dropped without a commit: neither the target, the staging directory, nor the parents it made.
+        let target = root.join("a/b/report");
+        {
+            let out = OutputDir::create(&target, false).unwrap();
+            std::fs::write(out.path().join("report.json"), b"{}").unwrap();
+            assert!(!target.exists());
+        }
+        assert!(names(&root).is_empty(), "{:?}", names(&root));
+        // Committed: the target holds the files and the marker, nothing else is left beside it.
+        let out = OutputDir::create(&target, false).unwrap();
+        std::fs::write(out.path().join("report.json"), b"{}").unwrap();
+        out.commit().unwrap();
+        assert_eq!(names(&target), vec![MARKER.to_string(), "report.json".to_string()]);
+        assert_eq!(names(&root.join("a/b")), vec!["report".to_string()]);
+        // Occupied: refused without force; replaced as a whole with it, old files gone.
+        std::fs::write(target.join("stale.png"), b"old").unwrap();
+        assert!(OutputDir::create(&target, false).is_err());
+        let out = OutputDir::create(&target, true).unwrap();
+        std::fs::write(out.path().join("new.json"), b"{}").unwrap();
+        out.commit().unwrap();
+        assert_eq!(names(&target), vec![MARKER.to_string(), "new.json".to_string()]);
+        assert_eq!(names(&root.join("a/b")), vec!["report".to_string()]);
+        // A directory netmatch did not write is not replaced, even with force.
+        let foreign = root.join("home");
+        std::fs::create_dir_all(&foreign).unwrap();
+        std::fs::write(foreign.join("thesis.tex"), b"mine").unwrap();
+        assert!(check_dir(&foreign, true).is_err());
+        assert!(check_dir(Path::new("."), true).is_err());
+        // A staging directory of a dead process is removed by the next run for the same target.
+        let stale = root.join("a/b/.report.incomplete-4000000000");
+        std::fs::create_dir_all(&stale).unwrap();
+        drop(OutputDir::create(&target, true).unwrap());
+        assert!(!stale.exists() || !Path::new("/proc/self").exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }

@@ -1,5 +1,6 @@
 //! Test support shared by the unit, integration and GPU tests: the one tolerance helper every numeric
-//! assertion goes through, sign/rotation-invariant subspace comparison, and GPU-availability policy.
+//! assertion goes through, sign/rotation-invariant subspace comparison, GPU-availability policy, and
+//! a raw `.npy` encoder for tests that craft broken files.
 
 use std::sync::Arc;
 
@@ -126,4 +127,25 @@ pub fn datafold_case(dev: &mut dyn crate::backend::Device) -> Result<[f64; 2], S
         e.eigenvalues
     );
     Ok(c)
+}
+
+/// An `.npy` file (version 1.0) with a raw header text — any dtype, shape or broken dictionary — padded
+/// as numpy pads it, followed by `data`: the hostile-input tests craft files with it.
+pub fn npy_raw(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = header.as_bytes().to_vec();
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(b' ');
+    }
+    h.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(data);
+    out
+}
+
+/// [`npy_raw`] with numpy's dictionary for `descr`, `fortran_order` and a shape text such as `(3, 4)`.
+pub fn npy_bytes(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+    let f = if fortran { "True" } else { "False" };
+    npy_raw(&format!("{{'descr': '{descr}', 'fortran_order': {f}, 'shape': {shape}, }}"), data)
 }

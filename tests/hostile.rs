@@ -12,6 +12,7 @@ use std::process::Command;
 
 use ndarray::{Array2, Array3, ArrayD};
 use netmatch::data::{npz, safetensors, synthetic};
+use netmatch::testing::{npy_bytes, npy_raw};
 use netmatch::{LocalSource, Observations};
 
 /// Address-space limit of every run, KiB (4 GiB).
@@ -40,34 +41,6 @@ fn case(name: &str, args: &[&str], code: i32, needles: &[&str]) -> Case {
 }
 
 // ---------------------------------------------------------------- file builders
-
-fn npy_bytes(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-    let f = if fortran { "True" } else { "False" };
-    let mut h = format!("{{'descr': '{descr}', 'fortran_order': {f}, 'shape': {shape}, }}").into_bytes();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(b' ');
-    }
-    h.push(b'\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out
-}
-
-/// An `.npy` with a raw header text (padded like numpy's).
-fn npy_raw(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = header.as_bytes().to_vec();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(b' ');
-    }
-    h.push(b'\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out
-}
 
 fn f64_bytes(v: impl IntoIterator<Item = f64>) -> Vec<u8> {
     v.into_iter().flat_map(|x| x.to_le_bytes()).collect()

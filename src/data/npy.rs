@@ -455,21 +455,7 @@ mod tests {
     use super::*;
 
     fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-        npy_order(descr, "False", shape, data)
-    }
-
-    fn npy_order(descr: &str, fortran: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-        let dict = format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
-        let mut h = dict.into_bytes();
-        while (10 + h.len() + 1) % 64 != 0 {
-            h.push(b' ');
-        }
-        h.push(b'\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend_from_slice(&(h.len() as u16).to_le_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(data);
-        out
+        crate::testing::npy_bytes(descr, false, shape, data)
     }
 
     #[test]
@@ -502,7 +488,7 @@ mod tests {
         let bytes = npy("<f2", "(2,)", &data);
         assert_eq!(read_from(&bytes[..], bytes.len() as u64).unwrap().as_slice().unwrap(), &[1.0, -2.0]);
         let data: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let bytes = npy_order("<f8", "True", "(2, 3)", &data);
+        let bytes = crate::testing::npy_bytes("<f8", true, "(2, 3)", &data);
         let a = read_from(&bytes[..], bytes.len() as u64).unwrap();
         assert_eq!(a.as_slice().unwrap(), &[1.0, 3.0, 5.0, 2.0, 4.0, 6.0]);
     }

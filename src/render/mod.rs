@@ -180,6 +180,7 @@ impl FrameRenderer {
     /// [`Self::render`] in ten slices with a progress bar named `label` (when `verbose`): large sets
     /// take minutes on a software adapter.
     pub fn render_with_progress(&mut self, angles: &[(f32, f32)], label: &str, verbose: bool) -> Result<Vec<f32>> {
+        check_set(angles.len().max(1), 1, self.size(), 4)?;
         let slices = 10.min(angles.len().max(1));
         let chunk = angles.len().div_ceil(slices).max(1);
         let mut bar = crate::progress::Progress::new(label, angles.len().div_ceil(chunk), verbose);
