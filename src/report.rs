@@ -90,6 +90,7 @@ pub struct OutputDir {
     target: PathBuf,
     stage: PathBuf,
     created: Vec<PathBuf>,
+    force: bool,
     done: bool,
 }
 
@@ -117,7 +118,7 @@ impl OutputDir {
         remove_stale_stages(&parent, &name);
         let stage = parent.join(format!(".{name}.incomplete-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&stage);
-        let out = OutputDir { target: target.to_path_buf(), stage: stage.clone(), created, done: false };
+        let out = OutputDir { target: target.to_path_buf(), stage: stage.clone(), created, force, done: false };
         std::fs::create_dir(&stage).map_err(|e| Error::io(&stage, e))?;
         Ok(out)
     }
@@ -136,6 +137,8 @@ impl OutputDir {
     pub fn commit(mut self) -> Result<PathBuf> {
         write_file_atomic(&self.stage.join(MARKER), b"written by netmatch; --force may replace this directory\n")?;
         let target = self.target.clone();
+        // Checked again: another process may have filled the target while this one computed.
+        check_dir(&target, self.force)?;
         if target.is_dir() {
             let empty = std::fs::read_dir(&target).map(|mut d| d.next().is_none()).unwrap_or(false);
             if empty {

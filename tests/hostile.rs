@@ -241,7 +241,9 @@ fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let (src, dst) = (e.path(), to.join(e.file_name()));
         let meta = std::fs::symlink_metadata(&src).unwrap();
-        if meta.file_type().is_symlink() {
+        if std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
+            assert!(Command::new("mkfifo").arg(&dst).status().unwrap().success());
+        } else if meta.file_type().is_symlink() {
             std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
         } else if meta.is_dir() {
             copy_dir(&src, &dst);
@@ -273,6 +275,8 @@ fn make_inputs(dir: &Path) {
     std::os::unix::fs::symlink("/dev/zero", dir.join("zero.safetensors")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.join("zero.npz")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.join("zero.npy")).unwrap();
+    // A named pipe: reading it would block forever.
+    assert!(Command::new("mkfifo").arg(dir.join("fifo.npz")).status().unwrap().success());
 
     // .npy: headers that lie, wrong types, broken framing.
     let data16 = f64_bytes([0.5; 2]);
@@ -724,6 +728,7 @@ fn cases() -> Vec<Case> {
         ("size_lie_small.npz", &["member `bursts.npy`", "truncated"][..]),
         ("stored_size_lie.npz", &["corrupt archive"][..]),
         ("zero.npz", &["not a regular file"][..]),
+        ("fifo.npz", &["not a regular file"][..]),
         ("a_directory.npz", &["is a directory"][..]),
         ("missing.npz", &["no such file"][..]),
         ("good.npz.txt", &["unknown extension"][..]),
