@@ -521,7 +521,7 @@ pub struct HorseArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = netmatch::experiments::DemoParams::horse().steps, value_parser = count(1, limits::STEPS))]
     pub steps: usize,
     /// Half-width in radians of the central differences in θ (large enough that the image change, not
-    /// the networks' small-scale roughness, decides a derivative).
+    /// the networks' small-scale roughness, decides a derivative; strictly between 0 and 1).
     #[arg(long, allow_negative_numbers = true, default_value_t = netmatch::experiments::HorseParams::default().sigma, value_parser = open_unit)]
     pub sigma: f64,
     /// auto (GPU if present, else CPU), gpu, or cpu (rendering and embedding).

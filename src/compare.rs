@@ -267,7 +267,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         return Err(Error::param("test-fraction", format!("must lie in [0.05, 0.5], got {}", p.test_fraction)));
     }
     // Enough points for k coordinates, a held-out split and the regressions (≥ 10 training rows each).
-    let need = (p.k + 3).max(MIN_POINTS);
+    let need = p.k.saturating_add(3).max(MIN_POINTS);
     if n < need {
         return Err(Error::Shape(format!(
             "a comparison needs at least {need} observed base inputs (k = {} coordinates, a held-out split, \

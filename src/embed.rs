@@ -214,10 +214,10 @@ pub struct Embedding {
 pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) -> Result<Embedding> {
     let n = data.n();
     // The block solver's own minimum (a basis of k+1 pairs plus one vector, in N − 1 dimensions).
-    if n < params.k + 3 {
+    if n < params.k.saturating_add(3) {
         return Err(Error::Shape(format!(
             "need N ≥ k+3 = {} points for k = {} coordinates, got N = {n}",
-            params.k + 3,
+            params.k.saturating_add(3),
             params.k
         )));
     }
