@@ -91,9 +91,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
     let eps: EpsilonRule = a.eps.parse()?;
     let backend: BackendChoice = a.backend.parse()?;
     netmatch::kernel::check_alpha(a.alpha)?;
-    if a.k == 0 {
-        return Err(Error::param("k", "must be at least 1"));
-    }
+    netmatch::report::check_file(&a.out)?;
     let data = match (&a.input, a.synthetic.as_deref()) {
         (Some(path), _) => netmatch::data::load(path)?,
         (None, Some("circle")) => netmatch::data::synthetic::circle(1000, 3, a.seed)?,
@@ -185,6 +183,9 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
 }
 
 fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
+    if let Some(path) = &a.out {
+        netmatch::report::check_file(path)?;
+    }
     let p = netmatch::bench::BenchParams {
         sizes: a.n,
         m: a.m,
@@ -219,6 +220,9 @@ fn run_bench(a: cli::BenchEmbedArgs) -> Result<ExitCode> {
 
 fn run_verdicts(a: cli::BenchVerdictsArgs) -> Result<ExitCode> {
     use netmatch::suite::{SuiteParams, run, summary, table};
+    if let Some(path) = &a.out {
+        netmatch::report::check_file(path)?;
+    }
     let mut p = if a.quick { SuiteParams::quick(a.seed) } else { SuiteParams::full(a.seed) };
     if let Some(r) = a.reps {
         p.reps = r;

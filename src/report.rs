@@ -79,6 +79,25 @@ pub fn check_dir(dir: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Checks, without creating anything, that `path` can take a single output file: not a directory, and
+/// no parent that is a file. Called before any work, like [`check_dir`].
+pub fn check_file(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::param("out", format!("{} is a directory; give a file name", path.display())));
+    }
+    let mut a = path.parent();
+    while let Some(p) = a.filter(|p| !p.as_os_str().is_empty()) {
+        if p.exists() {
+            if !p.is_dir() {
+                return Err(Error::param("out", format!("{} is not a directory", p.display())));
+            }
+            break;
+        }
+        a = p.parent();
+    }
+    Ok(())
+}
+
 /// An output directory that is complete or absent. Files are written into a hidden sibling
 /// (`.NAME.incomplete-PID`) and [`OutputDir::commit`] renames it into place; dropped without a commit
 /// (an error, a panic unwinding) the sibling is removed, with any parent directories it created. A

@@ -851,6 +851,9 @@ fn cases() -> Vec<Case> {
     v.push(raw("embed --input /dev/zero link", &["embed", "--backend", "cpu", "--input", "zero.npz", "--out", "e.npz"], 1, &["not a regular file"]));
     v.push(raw("embed --input bomb", &["embed", "--backend", "cpu", "--input", "bursts_decl_mismatch.npz", "--out", "e.npz"], 1, &["(2000, 50000, 4)"]));
     v.push(raw("embed without --out", &["embed", "--input", "good.npz"], 2, &["--out"]));
+    v.push(raw("embed --out is a directory", &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "occupied"], 1, &["is a directory"]));
+    v.push(raw("embed --out below a file", &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "a_file/e.npz"], 1, &["not a directory"]));
+    v.push(raw("bench verdicts --out is a directory", &["bench", "verdicts", "--quick", "--out", "occupied"], 1, &["is a directory"]));
 
     // render.
     for (extra, code, needles) in [
