@@ -402,7 +402,9 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             if r > MAX_RANK {
                 return Err(Error::param(
                     "rank",
-                    format!("estimated rank {r} exceeds the kernel limit {MAX_RANK}; set the rank explicitly (compare/embed --rank)"),
+                    format!(
+                        "estimated rank {r} exceeds the kernel limit {MAX_RANK}; set the rank explicitly (compare/embed --rank)"
+                    ),
                 ));
             }
             r

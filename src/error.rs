@@ -63,7 +63,9 @@ pub enum Error {
         what: &'static str,
     },
     /// Host memory could not be reserved for an allocation the input or the flags ask for.
-    #[error("cannot allocate {needed} bytes of host memory for {what} (N = {n}); a smaller N, --precision f16 or --storage sparse needs less")]
+    #[error(
+        "cannot allocate {needed} bytes of host memory for {what} (N = {n}); a smaller N, --precision f16 or --storage sparse needs less"
+    )]
     HostMemory {
         /// Number of points.
         n: usize,

@@ -394,12 +394,7 @@ fn cli_rejects_bad_input_cleanly() {
         ("small", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--k", "38"], "N ≥ k+3"),
         ("eps", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--eps", "-1"], "invalid parameter `eps`"),
         ("eps0", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--eps", "0"], "invalid parameter `eps`"),
-        (
-            "alpha",
-            vec![("obs", obs.clone()), ("bursts", bursts.clone())],
-            vec!["--alpha", "1.5"],
-            "--alpha",
-        ),
+        ("alpha", vec![("obs", obs.clone()), ("bursts", bursts.clone())], vec!["--alpha", "1.5"], "--alpha"),
         (
             "rank",
             vec![("obs", obs.clone()), ("bursts", bursts.clone())],

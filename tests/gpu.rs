@@ -577,7 +577,8 @@ fn property_kernel_gpu_eq_cpu(ctx: &Arc<GpuContext>) {
     let mut counts = std::collections::BTreeMap::new();
     for case in 0..cases {
         let mut rng = Rng::new(0x9e37 + case);
-        let pick = |rng: &mut Rng, lo: usize, hi: usize| lo + ((rng.uniform() * (hi - lo + 1) as f64) as usize).min(hi - lo);
+        let pick =
+            |rng: &mut Rng, lo: usize, hi: usize| lo + ((rng.uniform() * (hi - lo + 1) as f64) as usize).min(hi - lo);
         let n = pick(&mut rng, 8, 160);
         let dim = pick(&mut rng, 1, 24);
         let inputs = pick(&mut rng, 1, 4.min(dim));
@@ -656,7 +657,9 @@ fn property_kernel_gpu_eq_cpu(ctx: &Arc<GpuContext>) {
             gpu.normalise(&w).unwrap();
             cpu.normalise(&w).unwrap();
         }
-        *counts.entry(format!("{}/{}", method.name(), if matrix_free { "free" } else { precision.name() })).or_insert(0) += 1;
+        *counts
+            .entry(format!("{}/{}", method.name(), if matrix_free { "free" } else { precision.name() }))
+            .or_insert(0) += 1;
     }
     println!("    {cases} random geometries: {counts:?}");
 }

@@ -211,8 +211,7 @@ fn judge(dir: &Path, c: &Case, o: &Outcome, before: &[String]) -> Option<String>
     let new: Vec<&String> = after.iter().filter(|p| !before.contains(p)).collect();
     if c.shell_limit.is_some() {
         // Killed or failed half-way: nothing that looks like a result (only hidden staging may stay).
-        let visible: Vec<&&String> =
-            new.iter().filter(|p| !p.split('/').any(|part| part.starts_with('.'))).collect();
+        let visible: Vec<&&String> = new.iter().filter(|p| !p.split('/').any(|part| part.starts_with('.'))).collect();
         if o.code == Some(0) {
             return Some("exit 0 under a write limit".into());
         }
@@ -295,7 +294,10 @@ fn make_inputs(dir: &Path) {
         ("header_beyond.npy", b"\x93NUMPY\x01\x00\xff\x7f{'descr': '<f8', ".to_vec()),
         ("version9.npy", b"\x93NUMPY\x09\x00\x10\x00{}              ".to_vec()),
         ("huge_header.npy", b"\x93NUMPY\x02\x00\xff\xff\xff\xff{".to_vec()),
-        ("not_a_dict.npy", npy_bytes("<f8", false, "(2,)", &data16).iter().map(|&c| if c == b'{' { b'[' } else { c }).collect()),
+        (
+            "not_a_dict.npy",
+            npy_bytes("<f8", false, "(2,)", &data16).iter().map(|&c| if c == b'{' { b'[' } else { c }).collect(),
+        ),
         ("unknown_key.npy", npy_raw("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'evil': 1}", &data16)),
         ("negative_shape.npy", npy_bytes("<f8", false, "(-2,)", &data16)),
         ("shape_text.npy", npy_bytes("<f8", false, "('a', 2)", &data16)),
@@ -519,7 +521,10 @@ fn make_inputs(dir: &Path) {
     let (on, bn) = (ob.len(), bb.len());
     let sts: Vec<(&str, Vec<u8>)> = vec![
         ("too_short.safetensors", vec![1, 2, 3]),
-        ("header_huge.safetensors", safetensors_raw(b"{}", &[]).iter().enumerate().map(|(i, &c)| if i < 8 { 0xff } else { c }).collect()),
+        (
+            "header_huge.safetensors",
+            safetensors_raw(b"{}", &[]).iter().enumerate().map(|(i, &c)| if i < 8 { 0xff } else { c }).collect(),
+        ),
         ("header_beyond.safetensors", {
             let mut v = safetensors_of(&[("obs", "F64", vec![120, 3], ob.clone())], None);
             v[..8].copy_from_slice(&(1u64 << 20).to_le_bytes());
@@ -528,33 +533,66 @@ fn make_inputs(dir: &Path) {
         ("header_not_json.safetensors", safetensors_raw(b"{not json at all", &[])),
         ("header_array.safetensors", safetensors_raw(b"[1, 2, 3]", &[])),
         ("header_utf8.safetensors", safetensors_raw(b"{\xff\xfe}", &[])),
-        ("dtype_i64.safetensors", safetensors_of(&[("obs", "I64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())], None)),
+        (
+            "dtype_i64.safetensors",
+            safetensors_of(
+                &[("obs", "I64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                None,
+            ),
+        ),
         ("dtype_unknown.safetensors", safetensors_of(&[("obs", "Q8", vec![120, 3], ob.clone())], None)),
-        ("overlap.safetensors", safetensors_of(
-            &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
-            Some(vec![[0, on], [0, bn]]),
-        )),
-        ("out_of_range.safetensors", safetensors_of(
-            &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
-            Some(vec![[0, on], [on, on + bn + 8000]]),
-        )),
-        ("gap.safetensors", safetensors_of(
-            &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
-            Some(vec![[0, on], [on + 8, on + bn + 8]]),
-        )),
+        (
+            "overlap.safetensors",
+            safetensors_of(
+                &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                Some(vec![[0, on], [0, bn]]),
+            ),
+        ),
+        (
+            "out_of_range.safetensors",
+            safetensors_of(
+                &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                Some(vec![[0, on], [on, on + bn + 8000]]),
+            ),
+        ),
+        (
+            "gap.safetensors",
+            safetensors_of(
+                &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                Some(vec![[0, on], [on + 8, on + bn + 8]]),
+            ),
+        ),
         ("shape_overflow.safetensors", safetensors_of(&[("obs", "F64", vec![usize::MAX / 2, 4], ob.clone())], None)),
-        ("shape_mismatch.safetensors", safetensors_of(&[("obs", "F64", vec![121, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())], None)),
+        (
+            "shape_mismatch.safetensors",
+            safetensors_of(
+                &[("obs", "F64", vec![121, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                None,
+            ),
+        ),
         ("trailing.safetensors", {
-            let mut v = safetensors_of(&[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())], None);
+            let mut v = safetensors_of(
+                &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                None,
+            );
             v.extend_from_slice(&[0u8; 16]);
             v
         }),
         ("truncated.safetensors", {
-            let v = safetensors_of(&[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())], None);
+            let v = safetensors_of(
+                &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone())],
+                None,
+            );
             v[..v.len() - 64].to_vec()
         }),
         ("no_obs.safetensors", safetensors_of(&[("bursts", "F64", vec![120, 6, 3], bb.clone())], None)),
-        ("n_mismatch.safetensors", safetensors_of(&[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![60, 12, 3], bb.clone())], None)),
+        (
+            "n_mismatch.safetensors",
+            safetensors_of(
+                &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![60, 12, 3], bb.clone())],
+                None,
+            ),
+        ),
         ("nan.safetensors", {
             let mut o = ob.clone();
             o[8..16].copy_from_slice(&f64::NAN.to_le_bytes());
@@ -565,10 +603,17 @@ fn make_inputs(dir: &Path) {
             let b: Vec<u8> = bursts.iter().flat_map(|&v| half::bf16::from_f64(v).to_le_bytes()).collect();
             safetensors_of(&[("obs", "BF16", vec![120, 3], o), ("bursts", "BF16", vec![120, 6, 3], b)], None)
         }),
-        ("sigma_matrix.safetensors", safetensors_of(
-            &[("obs", "F64", vec![120, 3], ob.clone()), ("bursts", "F64", vec![120, 6, 3], bb.clone()), ("sigma", "F64", vec![2, 2], f64_bytes([1.0; 4]))],
-            None,
-        )),
+        (
+            "sigma_matrix.safetensors",
+            safetensors_of(
+                &[
+                    ("obs", "F64", vec![120, 3], ob.clone()),
+                    ("bursts", "F64", vec![120, 6, 3], bb.clone()),
+                    ("sigma", "F64", vec![2, 2], f64_bytes([1.0; 4])),
+                ],
+                None,
+            ),
+        ),
     ];
     for (name, bytes) in &sts {
         write(dir, name, bytes);
@@ -593,7 +638,20 @@ fn cases() -> Vec<Case> {
     let npy_case = |name: &str, obs: &str, bursts: &str, needles: &[&str]| {
         case(
             name,
-            &["compare", "--backend", "cpu", "-q", "--a-obs", obs, "--a-bursts", bursts, "--b", "good_b.npz", "--out", "report"],
+            &[
+                "compare",
+                "--backend",
+                "cpu",
+                "-q",
+                "--a-obs",
+                obs,
+                "--a-bursts",
+                bursts,
+                "--b",
+                "good_b.npz",
+                "--out",
+                "report",
+            ],
             1,
             needles,
         )
@@ -655,36 +713,114 @@ fn cases() -> Vec<Case> {
     let both = |name: &str, obs: &str, bursts: &str, needles: &[&str]| {
         case(
             name,
-            &["compare", "--backend", "cpu", "-q", "--a-obs", obs, "--a-bursts", bursts, "--b-obs", obs, "--b-bursts", bursts, "--out", "report"],
+            &[
+                "compare",
+                "--backend",
+                "cpu",
+                "-q",
+                "--a-obs",
+                obs,
+                "--a-bursts",
+                bursts,
+                "--b-obs",
+                obs,
+                "--b-bursts",
+                bursts,
+                "--out",
+                "report",
+            ],
             1,
             needles,
         )
     };
     v.push(both("npy N = 12 below compare's minimum", "obs_n12.npy", "bursts_n12.npy", &["at least 50", "n = 12"]));
     v.push(both("npy N = 30", "obs_n30.npy", "bursts_n30.npy", &["at least 50", "n = 30"]));
-    v.push(npy_case("npy A's N differs from B's", "obs_n30.npy", "bursts_n30.npy", &["same base inputs", "n = 30", "n = 120"]));
+    v.push(npy_case(
+        "npy A's N differs from B's",
+        "obs_n30.npy",
+        "bursts_n30.npy",
+        &["same base inputs", "n = 30", "n = 120"],
+    ));
     v.push(npy_case("npy obs 1-D (N×1) with 3-D bursts", "obs_1d.npy", "bursts.npy", &["120×m×1"]));
     v.push(case(
         "npy inputs with the wrong rows",
-        &["compare", "--backend", "cpu", "-q", "--a-obs", "obs.npy", "--a-bursts", "bursts.npy", "--a-inputs", "inputs_rows.npy", "--b", "good_b.npz", "--out", "report"],
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "-q",
+            "--a-obs",
+            "obs.npy",
+            "--a-bursts",
+            "bursts.npy",
+            "--a-inputs",
+            "inputs_rows.npy",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
         1,
         &["`inputs`", "n = 120"],
     ));
     v.push(case(
         "npy outputs 3-D",
-        &["compare", "--backend", "cpu", "-q", "--a-obs", "obs.npy", "--a-bursts", "bursts.npy", "--a-outputs", "outputs_3d.npy", "--b", "good_b.npz", "--out", "report"],
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "-q",
+            "--a-obs",
+            "obs.npy",
+            "--a-bursts",
+            "bursts.npy",
+            "--a-outputs",
+            "outputs_3d.npy",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
         1,
         &["`outputs`", "(120, 2, 2)"],
     ));
     v.push(case(
         "npy Jacobians with d = 0",
-        &["compare", "--backend", "cpu", "-q", "--a-obs", "obs.npy", "--a-jacobians", "jac_d0.npy", "--b", "good_b.npz", "--out", "report"],
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "-q",
+            "--a-obs",
+            "obs.npy",
+            "--a-jacobians",
+            "jac_d0.npy",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
         1,
         &["jacobians", "d ≥ 1"],
     ));
     v.push(case(
         "npy bursts and jacobians both",
-        &["compare", "--backend", "cpu", "-q", "--a-obs", "obs.npy", "--a-bursts", "bursts.npy", "--a-jacobians", "bursts.npy", "--b", "good_b.npz", "--out", "report"],
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "-q",
+            "--a-obs",
+            "obs.npy",
+            "--a-bursts",
+            "bursts.npy",
+            "--a-jacobians",
+            "bursts.npy",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
         1,
         &["not both"],
     ));
@@ -803,26 +939,159 @@ fn cases() -> Vec<Case> {
         v.push(c);
     }
     let raw = |name: &str, args: &[&str], code: i32, needles: &[&str]| case(name, args, code, needles);
-    v.push(raw("compare --backend bogus", &["compare", "--backend", "bogus", "--a", "good.npz", "--b", "good_b.npz", "--out", "report"], 2, &["--backend", "bogus", "possible values"]));
-    v.push(raw("embed --backend gpuu", &["embed", "--backend", "gpuu", "--input", "good.npz", "--out", "e.npz"], 2, &["--backend", "gpuu"]));
-    v.push(raw("compare --a-sigma 0", &["compare", "--backend", "cpu", "--a-obs", "obs.npy", "--a-bursts", "bursts.npy", "--a-sigma", "0", "--b", "good_b.npz", "--out", "report"], 2, &["--a-sigma"]));
-    v.push(raw("compare --a-sigma inf", &["compare", "--backend", "cpu", "--a-obs", "obs.npy", "--a-bursts", "bursts.npy", "--a-sigma", "inf", "--b", "good_b.npz", "--out", "report"], 2, &["--a-sigma"]));
-    v.push(raw("compare --a-sigma 1e-300", &["compare", "--backend", "cpu", "--a-obs", "obs.npy", "--a-bursts", "bursts.npy", "--a-sigma", "1e-300", "--b", "good_b.npz", "--out", "report"], 1, &["sigma", "1e-300"]));
-    v.push(raw("compare --out is a file", &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "a_file"], 1, &["not a directory"]));
-    v.push(raw("compare --out below a file", &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "a_file/report"], 1, &["not a directory"]));
-    v.push(raw("compare --out occupied", &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "occupied"], 1, &["refusing to overwrite", "notes.txt"]));
-    v.push(raw("compare --force on a foreign directory", &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "occupied", "--force"], 1, &["not a netmatch output directory"]));
-    v.push(raw("compare --force on the working directory", &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", ".", "--force"], 1, &["out"]));
+    v.push(raw(
+        "compare --backend bogus",
+        &["compare", "--backend", "bogus", "--a", "good.npz", "--b", "good_b.npz", "--out", "report"],
+        2,
+        &["--backend", "bogus", "possible values"],
+    ));
+    v.push(raw(
+        "embed --backend gpuu",
+        &["embed", "--backend", "gpuu", "--input", "good.npz", "--out", "e.npz"],
+        2,
+        &["--backend", "gpuu"],
+    ));
+    v.push(raw(
+        "compare --a-sigma 0",
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "--a-obs",
+            "obs.npy",
+            "--a-bursts",
+            "bursts.npy",
+            "--a-sigma",
+            "0",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
+        2,
+        &["--a-sigma"],
+    ));
+    v.push(raw(
+        "compare --a-sigma inf",
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "--a-obs",
+            "obs.npy",
+            "--a-bursts",
+            "bursts.npy",
+            "--a-sigma",
+            "inf",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
+        2,
+        &["--a-sigma"],
+    ));
+    v.push(raw(
+        "compare --a-sigma 1e-300",
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "--a-obs",
+            "obs.npy",
+            "--a-bursts",
+            "bursts.npy",
+            "--a-sigma",
+            "1e-300",
+            "--b",
+            "good_b.npz",
+            "--out",
+            "report",
+        ],
+        1,
+        &["sigma", "1e-300"],
+    ));
+    v.push(raw(
+        "compare --out is a file",
+        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "a_file"],
+        1,
+        &["not a directory"],
+    ));
+    v.push(raw(
+        "compare --out below a file",
+        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "a_file/report"],
+        1,
+        &["not a directory"],
+    ));
+    v.push(raw(
+        "compare --out occupied",
+        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "occupied"],
+        1,
+        &["refusing to overwrite", "notes.txt"],
+    ));
+    v.push(raw(
+        "compare --force on a foreign directory",
+        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "occupied", "--force"],
+        1,
+        &["not a netmatch output directory"],
+    ));
+    v.push(raw(
+        "compare --force on the working directory",
+        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", ".", "--force"],
+        1,
+        &["out"],
+    ));
     v.push(raw("compare without --a", &["compare", "--b", "good_b.npz", "--out", "report"], 2, &["--a"]));
-    v.push(raw("compare --a and --a-obs", &["compare", "--a", "good.npz", "--a-obs", "obs.npy", "--b", "good_b.npz", "--out", "report"], 2, &["cannot be used with"]));
-    v.push(raw("compare --synthetic bogus", &["compare", "--synthetic", "bogus", "--out", "report"], 2, &["--synthetic"]));
-    v.push(raw("compare N mismatch", &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "obs_n30.npy", "--out", "report"], 1, &["unknown extension"]));
-    v.push(raw("compare A and B with different N", &["compare", "--backend", "cpu", "--a", "good.npz", "--b-obs", "obs_n30.npy", "--b-bursts", "bursts_n30.npy", "--out", "report"], 1, &["same base inputs", "n = 120", "n = 30"]));
-    v.push(raw("compare safetensors bf16 (valid input, refused --out)", &["compare", "--backend", "cpu", "--a", "bf16_ok.safetensors", "--b", "good_b.npz", "--out", "occupied"], 1, &["refusing to overwrite"]));
+    v.push(raw(
+        "compare --a and --a-obs",
+        &["compare", "--a", "good.npz", "--a-obs", "obs.npy", "--b", "good_b.npz", "--out", "report"],
+        2,
+        &["cannot be used with"],
+    ));
+    v.push(raw(
+        "compare --synthetic bogus",
+        &["compare", "--synthetic", "bogus", "--out", "report"],
+        2,
+        &["--synthetic"],
+    ));
+    v.push(raw(
+        "compare N mismatch",
+        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "obs_n30.npy", "--out", "report"],
+        1,
+        &["unknown extension"],
+    ));
+    v.push(raw(
+        "compare A and B with different N",
+        &[
+            "compare",
+            "--backend",
+            "cpu",
+            "--a",
+            "good.npz",
+            "--b-obs",
+            "obs_n30.npy",
+            "--b-bursts",
+            "bursts_n30.npy",
+            "--out",
+            "report",
+        ],
+        1,
+        &["same base inputs", "n = 120", "n = 30"],
+    ));
+    v.push(raw(
+        "compare safetensors bf16 (valid input, refused --out)",
+        &["compare", "--backend", "cpu", "--a", "bf16_ok.safetensors", "--b", "good_b.npz", "--out", "occupied"],
+        1,
+        &["refusing to overwrite"],
+    ));
 
     // embed.
     let emb = |extra: &[&str]| -> Vec<String> {
-        ["embed", "--backend", "cpu", "--input", "good.npz", "--out", "e.npz"].iter().chain(extra).map(|s| s.to_string()).collect()
+        ["embed", "--backend", "cpu", "--input", "good.npz", "--out", "e.npz"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
     };
     for (extra, code, needles) in [
         (&["--k", "0"][..], 2, &["--k"][..]),
@@ -846,14 +1115,49 @@ fn cases() -> Vec<Case> {
         c.args = emb(extra);
         v.push(c);
     }
-    v.push(raw("embed N = 12, k = 10", &["embed", "--backend", "cpu", "--input", "n12.npz", "--out", "e.npz"], 1, &["k+3 = 13", "n = 12"]));
-    v.push(raw("embed --input directory", &["embed", "--backend", "cpu", "--input", "a_directory.npz", "--out", "e.npz"], 1, &["is a directory"]));
-    v.push(raw("embed --input /dev/zero link", &["embed", "--backend", "cpu", "--input", "zero.npz", "--out", "e.npz"], 1, &["not a regular file"]));
-    v.push(raw("embed --input bomb", &["embed", "--backend", "cpu", "--input", "bursts_decl_mismatch.npz", "--out", "e.npz"], 1, &["(2000, 50000, 4)"]));
+    v.push(raw(
+        "embed N = 12, k = 10",
+        &["embed", "--backend", "cpu", "--input", "n12.npz", "--out", "e.npz"],
+        1,
+        &["k+3 = 13", "n = 12"],
+    ));
+    v.push(raw(
+        "embed --input directory",
+        &["embed", "--backend", "cpu", "--input", "a_directory.npz", "--out", "e.npz"],
+        1,
+        &["is a directory"],
+    ));
+    v.push(raw(
+        "embed --input /dev/zero link",
+        &["embed", "--backend", "cpu", "--input", "zero.npz", "--out", "e.npz"],
+        1,
+        &["not a regular file"],
+    ));
+    v.push(raw(
+        "embed --input bomb",
+        &["embed", "--backend", "cpu", "--input", "bursts_decl_mismatch.npz", "--out", "e.npz"],
+        1,
+        &["(2000, 50000, 4)"],
+    ));
     v.push(raw("embed without --out", &["embed", "--input", "good.npz"], 2, &["--out"]));
-    v.push(raw("embed --out is a directory", &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "occupied"], 1, &["is a directory"]));
-    v.push(raw("embed --out below a file", &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "a_file/e.npz"], 1, &["not a directory"]));
-    v.push(raw("bench verdicts --out is a directory", &["bench", "verdicts", "--quick", "--out", "occupied"], 1, &["is a directory"]));
+    v.push(raw(
+        "embed --out is a directory",
+        &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "occupied"],
+        1,
+        &["is a directory"],
+    ));
+    v.push(raw(
+        "embed --out below a file",
+        &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "a_file/e.npz"],
+        1,
+        &["not a directory"],
+    ));
+    v.push(raw(
+        "bench verdicts --out is a directory",
+        &["bench", "verdicts", "--quick", "--out", "occupied"],
+        1,
+        &["is a directory"],
+    ));
 
     // render.
     for (extra, code, needles) in [
@@ -875,8 +1179,18 @@ fn cases() -> Vec<Case> {
         c.args = args;
         v.push(c);
     }
-    v.push(raw("render into an occupied directory", &["render", "horse", "--backend", "cpu", "--frames", "4", "--size", "16", "--out", "occupied"], 1, &["refusing to overwrite"]));
-    v.push(raw("render --out is a file", &["render", "horse", "--backend", "cpu", "--frames", "4", "--size", "16", "--out", "a_file"], 1, &["not a directory"]));
+    v.push(raw(
+        "render into an occupied directory",
+        &["render", "horse", "--backend", "cpu", "--frames", "4", "--size", "16", "--out", "occupied"],
+        1,
+        &["refusing to overwrite"],
+    ));
+    v.push(raw(
+        "render --out is a file",
+        &["render", "horse", "--backend", "cpu", "--frames", "4", "--size", "16", "--out", "a_file"],
+        1,
+        &["not a directory"],
+    ));
 
     // demos.
     for (args, code, needles) in [

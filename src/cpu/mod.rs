@@ -84,11 +84,7 @@ impl Device for CpuDevice {
         let too_large = |_| Error::HostMemory {
             n,
             needed: bytes,
-            what: if precision == Precision::F16 {
-                "the dense f16 matrix"
-            } else {
-                "the dense f32 matrix"
-            },
+            what: if precision == Precision::F16 { "the dense f16 matrix" } else { "the dense f32 matrix" },
         };
         self.method.1 = self.method.0.resolve(geom.dim);
         let gemm = self.method.1 == KernelMethod::Gemm;

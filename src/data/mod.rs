@@ -87,7 +87,10 @@ pub(crate) fn check_declared(shapes: &[(&str, &[usize])]) -> std::result::Result
         if b.len() != 3 || b[0] != n || b[2] != dim {
             return err(
                 "bursts",
-                format!("`bursts` must be N×M×D = {n}×M×{dim} to match `obs` ({n}×{dim}), declared shape {}", shape_text(b)),
+                format!(
+                    "`bursts` must be N×M×D = {n}×M×{dim} to match `obs` ({n}×{dim}), declared shape {}",
+                    shape_text(b)
+                ),
             );
         }
     }
@@ -95,14 +98,20 @@ pub(crate) fn check_declared(shapes: &[(&str, &[usize])]) -> std::result::Result
         if j.len() != 3 || j[0] != n || j[1] != dim {
             return err(
                 "jacobians",
-                format!("`jacobians` must be N×D×d = {n}×{dim}×d to match `obs` ({n}×{dim}), declared shape {}", shape_text(j)),
+                format!(
+                    "`jacobians` must be N×D×d = {n}×{dim}×d to match `obs` ({n}×{dim}), declared shape {}",
+                    shape_text(j)
+                ),
             );
         }
     }
     for key in ["inputs", "outputs"] {
         if let Some(x) = get(key) {
             if x.is_empty() || x.len() > 2 || x[0] != n {
-                return err(key, format!("`{key}` must be N×… with N = {n} rows (1-D or 2-D), declared shape {}", shape_text(x)));
+                return err(
+                    key,
+                    format!("`{key}` must be N×… with N = {n} rows (1-D or 2-D), declared shape {}", shape_text(x)),
+                );
             }
         }
     }

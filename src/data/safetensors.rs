@@ -31,7 +31,8 @@ pub fn read_tensors(path: &Path) -> Result<Vec<(String, ArrayD<f64>)>> {
 /// are then checked against each other before any tensor is converted.
 pub fn read_tensors_from_bytes(bytes: &[u8], path: &Path) -> Result<Vec<(String, ArrayD<f64>)>> {
     let bad = |m: String| Error::format(path, m);
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a valid .safetensors file: {}", explain(&e))))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a valid .safetensors file: {}", explain(&e))))?;
     let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> = st.tensors();
     views.sort_by(|a, b| a.0.cmp(&b.0));
     let shapes: Vec<(&str, &[usize])> = views.iter().map(|(n, v)| (n.as_str(), v.shape())).collect();
@@ -44,12 +45,8 @@ pub fn read_tensors_from_bytes(bytes: &[u8], path: &Path) -> Result<Vec<(String,
             Dtype::F32 => {
                 raw.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap_or_default()))).collect()
             }
-            Dtype::F16 => {
-                raw.chunks_exact(2).map(|c| f64::from(half::f16::from_le_bytes([c[0], c[1]]))).collect()
-            }
-            Dtype::BF16 => {
-                raw.chunks_exact(2).map(|c| f64::from(half::bf16::from_le_bytes([c[0], c[1]]))).collect()
-            }
+            Dtype::F16 => raw.chunks_exact(2).map(|c| f64::from(half::f16::from_le_bytes([c[0], c[1]]))).collect(),
+            Dtype::BF16 => raw.chunks_exact(2).map(|c| f64::from(half::bf16::from_le_bytes([c[0], c[1]]))).collect(),
             other => {
                 return Err(bad(format!("tensor `{name}` has dtype {other:?}; expected F64, F32, F16 or BF16")));
             }

@@ -60,7 +60,6 @@ impl Default for DemoParams {
 }
 
 impl DemoParams {
-    /// Training settings of a demo network seeded `seed`: the demo's step count, defaults otherwise.
     /// Checks the sizes, naming the parameter at fault (the CLI's flag names).
     pub fn validate(&self) -> Result<()> {
         if self.n < crate::compare::MIN_POINTS {
@@ -78,6 +77,7 @@ impl DemoParams {
         Ok(())
     }
 
+    /// Training settings of a demo network seeded `seed`: the demo's step count, defaults otherwise.
     fn train_params(&self, seed: u64) -> TrainParams {
         TrainParams { steps: self.steps, seed, ..Default::default() }
     }
@@ -283,7 +283,9 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
     let c3 = observe(p, &nc, &x, 2, sigma, "c3.npz")?;
     let mut comparisons = Vec::new();
     comparisons.push(
-        run_compare(p, &shown,
+        run_compare(
+            p,
+            &shown,
             dev,
             "a1_vs_b3",
             "A's single output (folds x) vs B's output + 2 neurons",
@@ -296,7 +298,9 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
         .0,
     );
     comparisons.push(
-        run_compare(p, &shown,
+        run_compare(
+            p,
+            &shown,
             dev,
             "a3_vs_b3",
             "output + 2 hidden neurons each (q = 2d+1 = 3), with the Whitney sweep",
@@ -309,7 +313,9 @@ pub fn scalar(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome> {
         .0,
     );
     comparisons.push(
-        run_compare(p, &shown,
+        run_compare(
+            p,
+            &shown,
             dev,
             "a3_vs_c3",
             "negative control: C learned cos 2πx from (2x−1)²",
@@ -380,7 +386,9 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
     let b = observe(p, &nb, &x, 0, sigma, "b.npz")?;
     let c = observe(p, &nc, &x, 0, sigma, "c.npz")?;
     let mut comparisons = Vec::new();
-    let (mut ab, cab) = run_compare(p, &shown,
+    let (mut ab, cab) = run_compare(
+        p,
+        &shown,
         dev,
         "a_vs_b",
         "mushroom map vs another diffeomorphism (outputs, D = 2 each)",
@@ -393,7 +401,9 @@ pub fn vector_field(p: &DemoParams, dev: &mut dyn Device) -> Result<DemoOutcome>
     ab.mode_corr = Some(mode_corr(&cab, &x));
     comparisons.push(ab);
     comparisons.push(
-        run_compare(p, &shown,
+        run_compare(
+            p,
+            &shown,
             dev,
             "a_vs_c",
             "negative control: C learned the fold ((x₁ − ½)², x₂)",
