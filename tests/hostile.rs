@@ -30,6 +30,11 @@ struct Case {
     shell_limit: Option<&'static str>,
 }
 
+/// A command line as its words (no argument here holds a space).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn case(name: &str, args: &[&str], code: i32, needles: &[&str]) -> Case {
     Case {
         name: name.into(),
@@ -636,25 +641,8 @@ fn cases() -> Vec<Case> {
         c
     };
     let npy_case = |name: &str, obs: &str, bursts: &str, needles: &[&str]| {
-        case(
-            name,
-            &[
-                "compare",
-                "--backend",
-                "cpu",
-                "-q",
-                "--a-obs",
-                obs,
-                "--a-bursts",
-                bursts,
-                "--b",
-                "good_b.npz",
-                "--out",
-                "report",
-            ],
-            1,
-            needles,
-        )
+        let line = format!("compare --backend cpu -q --a-obs {obs} --a-bursts {bursts} --b good_b.npz --out report");
+        case(name, &words(&line), 1, needles)
     };
 
     // .npy through --a-obs / --a-bursts.
@@ -711,27 +699,10 @@ fn cases() -> Vec<Case> {
         v.push(npy_case(&format!("npy bursts {file}"), "obs.npy", file, needles));
     }
     let both = |name: &str, obs: &str, bursts: &str, needles: &[&str]| {
-        case(
-            name,
-            &[
-                "compare",
-                "--backend",
-                "cpu",
-                "-q",
-                "--a-obs",
-                obs,
-                "--a-bursts",
-                bursts,
-                "--b-obs",
-                obs,
-                "--b-bursts",
-                bursts,
-                "--out",
-                "report",
-            ],
-            1,
-            needles,
-        )
+        let line = format!(
+            "compare --backend cpu -q --a-obs {obs} --a-bursts {bursts} --b-obs {obs} --b-bursts {bursts} --out report"
+        );
+        case(name, &words(&line), 1, needles)
     };
     v.push(both("npy N = 12 below compare's minimum", "obs_n12.npy", "bursts_n12.npy", &["at least 50", "n = 12"]));
     v.push(both("npy N = 30", "obs_n30.npy", "bursts_n30.npy", &["at least 50", "n = 30"]));
@@ -744,89 +715,31 @@ fn cases() -> Vec<Case> {
     v.push(npy_case("npy obs 1-D (N×1) with 3-D bursts", "obs_1d.npy", "bursts.npy", &["120×m×1"]));
     v.push(case(
         "npy inputs with the wrong rows",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "-q",
-            "--a-obs",
-            "obs.npy",
-            "--a-bursts",
-            "bursts.npy",
-            "--a-inputs",
-            "inputs_rows.npy",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu -q --a-obs obs.npy --a-bursts bursts.npy --a-inputs inputs_rows.npy --b good_b.npz --out report"),
         1,
         &["`inputs`", "n = 120"],
     ));
     v.push(case(
         "npy outputs 3-D",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "-q",
-            "--a-obs",
-            "obs.npy",
-            "--a-bursts",
-            "bursts.npy",
-            "--a-outputs",
-            "outputs_3d.npy",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu -q --a-obs obs.npy --a-bursts bursts.npy --a-outputs outputs_3d.npy --b good_b.npz --out report"),
         1,
         &["`outputs`", "(120, 2, 2)"],
     ));
     v.push(case(
         "npy Jacobians with d = 0",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "-q",
-            "--a-obs",
-            "obs.npy",
-            "--a-jacobians",
-            "jac_d0.npy",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu -q --a-obs obs.npy --a-jacobians jac_d0.npy --b good_b.npz --out report"),
         1,
         &["jacobians", "d ≥ 1"],
     ));
     v.push(case(
         "npy bursts and jacobians both",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "-q",
-            "--a-obs",
-            "obs.npy",
-            "--a-bursts",
-            "bursts.npy",
-            "--a-jacobians",
-            "bursts.npy",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu -q --a-obs obs.npy --a-bursts bursts.npy --a-jacobians bursts.npy --b good_b.npz --out report"),
         1,
         &["not both"],
     ));
     v.push(case(
         "npy without bursts",
-        &["compare", "--backend", "cpu", "-q", "--a-obs", "obs.npy", "--b", "good_b.npz", "--out", "report"],
+        &words("compare --backend cpu -q --a-obs obs.npy --b good_b.npz --out report"),
         1,
         &["bursts", "jacobians"],
     ));
@@ -941,146 +854,89 @@ fn cases() -> Vec<Case> {
     let raw = |name: &str, args: &[&str], code: i32, needles: &[&str]| case(name, args, code, needles);
     v.push(raw(
         "compare --backend bogus",
-        &["compare", "--backend", "bogus", "--a", "good.npz", "--b", "good_b.npz", "--out", "report"],
+        &words("compare --backend bogus --a good.npz --b good_b.npz --out report"),
         2,
         &["--backend", "bogus", "possible values"],
     ));
     v.push(raw(
         "embed --backend gpuu",
-        &["embed", "--backend", "gpuu", "--input", "good.npz", "--out", "e.npz"],
+        &words("embed --backend gpuu --input good.npz --out e.npz"),
         2,
         &["--backend", "gpuu"],
     ));
     v.push(raw(
         "compare --a-sigma 0",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "--a-obs",
-            "obs.npy",
-            "--a-bursts",
-            "bursts.npy",
-            "--a-sigma",
-            "0",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu --a-obs obs.npy --a-bursts bursts.npy --a-sigma 0 --b good_b.npz --out report"),
         2,
         &["--a-sigma"],
     ));
     v.push(raw(
         "compare --a-sigma inf",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "--a-obs",
-            "obs.npy",
-            "--a-bursts",
-            "bursts.npy",
-            "--a-sigma",
-            "inf",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu --a-obs obs.npy --a-bursts bursts.npy --a-sigma inf --b good_b.npz --out report"),
         2,
         &["--a-sigma"],
     ));
     v.push(raw(
         "compare --a-sigma 1e-300",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "--a-obs",
-            "obs.npy",
-            "--a-bursts",
-            "bursts.npy",
-            "--a-sigma",
-            "1e-300",
-            "--b",
-            "good_b.npz",
-            "--out",
-            "report",
-        ],
+        &words(
+            "compare --backend cpu --a-obs obs.npy --a-bursts bursts.npy --a-sigma 1e-300 --b good_b.npz --out report",
+        ),
         1,
         &["sigma", "1e-300"],
     ));
     v.push(raw(
         "compare --out is a file",
-        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "a_file"],
+        &words("compare --backend cpu --a good.npz --b good_b.npz --out a_file"),
         1,
         &["not a directory"],
     ));
     v.push(raw(
         "compare --out below a file",
-        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "a_file/report"],
+        &words("compare --backend cpu --a good.npz --b good_b.npz --out a_file/report"),
         1,
         &["not a directory"],
     ));
     v.push(raw(
         "compare --out occupied",
-        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "occupied"],
+        &words("compare --backend cpu --a good.npz --b good_b.npz --out occupied"),
         1,
         &["refusing to overwrite", "notes.txt"],
     ));
     v.push(raw(
         "compare --force on a foreign directory",
-        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", "occupied", "--force"],
+        &words("compare --backend cpu --a good.npz --b good_b.npz --out occupied --force"),
         1,
         &["not a netmatch output directory"],
     ));
     v.push(raw(
         "compare --force on the working directory",
-        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "good_b.npz", "--out", ".", "--force"],
+        &words("compare --backend cpu --a good.npz --b good_b.npz --out . --force"),
         1,
         &["out"],
     ));
-    v.push(raw("compare without --a", &["compare", "--b", "good_b.npz", "--out", "report"], 2, &["--a"]));
+    v.push(raw("compare without --a", &words("compare --b good_b.npz --out report"), 2, &["--a"]));
     v.push(raw(
         "compare --a and --a-obs",
-        &["compare", "--a", "good.npz", "--a-obs", "obs.npy", "--b", "good_b.npz", "--out", "report"],
+        &words("compare --a good.npz --a-obs obs.npy --b good_b.npz --out report"),
         2,
         &["cannot be used with"],
     ));
-    v.push(raw(
-        "compare --synthetic bogus",
-        &["compare", "--synthetic", "bogus", "--out", "report"],
-        2,
-        &["--synthetic"],
-    ));
+    v.push(raw("compare --synthetic bogus", &words("compare --synthetic bogus --out report"), 2, &["--synthetic"]));
     v.push(raw(
         "compare N mismatch",
-        &["compare", "--backend", "cpu", "--a", "good.npz", "--b", "obs_n30.npy", "--out", "report"],
+        &words("compare --backend cpu --a good.npz --b obs_n30.npy --out report"),
         1,
         &["unknown extension"],
     ));
     v.push(raw(
         "compare A and B with different N",
-        &[
-            "compare",
-            "--backend",
-            "cpu",
-            "--a",
-            "good.npz",
-            "--b-obs",
-            "obs_n30.npy",
-            "--b-bursts",
-            "bursts_n30.npy",
-            "--out",
-            "report",
-        ],
+        &words("compare --backend cpu --a good.npz --b-obs obs_n30.npy --b-bursts bursts_n30.npy --out report"),
         1,
         &["same base inputs", "n = 120", "n = 30"],
     ));
     v.push(raw(
         "compare safetensors bf16 (valid input, refused --out)",
-        &["compare", "--backend", "cpu", "--a", "bf16_ok.safetensors", "--b", "good_b.npz", "--out", "occupied"],
+        &words("compare --backend cpu --a bf16_ok.safetensors --b good_b.npz --out occupied"),
         1,
         &["refusing to overwrite"],
     ));
@@ -1117,44 +973,44 @@ fn cases() -> Vec<Case> {
     }
     v.push(raw(
         "embed N = 12, k = 10",
-        &["embed", "--backend", "cpu", "--input", "n12.npz", "--out", "e.npz"],
+        &words("embed --backend cpu --input n12.npz --out e.npz"),
         1,
         &["k+3 = 13", "n = 12"],
     ));
     v.push(raw(
         "embed --input directory",
-        &["embed", "--backend", "cpu", "--input", "a_directory.npz", "--out", "e.npz"],
+        &words("embed --backend cpu --input a_directory.npz --out e.npz"),
         1,
         &["is a directory"],
     ));
     v.push(raw(
         "embed --input /dev/zero link",
-        &["embed", "--backend", "cpu", "--input", "zero.npz", "--out", "e.npz"],
+        &words("embed --backend cpu --input zero.npz --out e.npz"),
         1,
         &["not a regular file"],
     ));
     v.push(raw(
         "embed --input bomb",
-        &["embed", "--backend", "cpu", "--input", "bursts_decl_mismatch.npz", "--out", "e.npz"],
+        &words("embed --backend cpu --input bursts_decl_mismatch.npz --out e.npz"),
         1,
         &["(2000, 50000, 4)"],
     ));
-    v.push(raw("embed without --out", &["embed", "--input", "good.npz"], 2, &["--out"]));
+    v.push(raw("embed without --out", &words("embed --input good.npz"), 2, &["--out"]));
     v.push(raw(
         "embed --out is a directory",
-        &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "occupied"],
+        &words("embed --backend cpu --input good.npz --out occupied"),
         1,
         &["is a directory"],
     ));
     v.push(raw(
         "embed --out below a file",
-        &["embed", "--backend", "cpu", "--input", "good.npz", "--out", "a_file/e.npz"],
+        &words("embed --backend cpu --input good.npz --out a_file/e.npz"),
         1,
         &["not a directory"],
     ));
     v.push(raw(
         "bench verdicts --out is a directory",
-        &["bench", "verdicts", "--quick", "--out", "occupied"],
+        &words("bench verdicts --quick --out occupied"),
         1,
         &["is a directory"],
     ));
@@ -1181,36 +1037,36 @@ fn cases() -> Vec<Case> {
     }
     v.push(raw(
         "render into an occupied directory",
-        &["render", "horse", "--backend", "cpu", "--frames", "4", "--size", "16", "--out", "occupied"],
+        &words("render horse --backend cpu --frames 4 --size 16 --out occupied"),
         1,
         &["refusing to overwrite"],
     ));
     v.push(raw(
         "render --out is a file",
-        &["render", "horse", "--backend", "cpu", "--frames", "4", "--size", "16", "--out", "a_file"],
+        &words("render horse --backend cpu --frames 4 --size 16 --out a_file"),
         1,
         &["not a directory"],
     ));
 
     // demos.
     for (args, code, needles) in [
-        (&["demo", "horse", "--size", "100000"][..], 2, &["--size"][..]),
-        (&["demo", "horse", "--size", "0"][..], 2, &["--size"][..]),
-        (&["demo", "horse", "--frames", "10"][..], 2, &["--frames"][..]),
-        (&["demo", "horse", "--frames", "1000000000"][..], 2, &["--frames"][..]),
-        (&["demo", "horse", "--frames", "100000", "--size", "256"][..], 1, &["gib", "limit"][..]),
-        (&["demo", "horse", "--sigma", "inf"][..], 2, &["--sigma"][..]),
-        (&["demo", "horse", "--sigma", "0"][..], 2, &["--sigma"][..]),
-        (&["demo", "horse", "--steps", "0"][..], 2, &["--steps"][..]),
-        (&["demo", "horse", "--out", "occupied"][..], 1, &["refusing to overwrite"][..]),
-        (&["demo", "scalar", "--m", "1"][..], 2, &["--m"][..]),
-        (&["demo", "scalar", "--n", "10"][..], 2, &["--n"][..]),
-        (&["demo", "scalar", "--train-n", "0"][..], 2, &["--train-n"][..]),
-        (&["demo", "scalar", "--steps", "0"][..], 2, &["--steps"][..]),
-        (&["demo", "scalar", "--out", "occupied"][..], 1, &["refusing to overwrite"][..]),
-        (&["demo", "vector-field", "--n", "0"][..], 2, &["--n"][..]),
-        (&["demo", "vector-field", "--out", "a_file"][..], 1, &["not a directory"][..]),
-        (&["demo", "bogus"][..], 2, &["bogus"][..]),
+        (&words("demo horse --size 100000")[..], 2, &["--size"][..]),
+        (&words("demo horse --size 0")[..], 2, &["--size"][..]),
+        (&words("demo horse --frames 10")[..], 2, &["--frames"][..]),
+        (&words("demo horse --frames 1000000000")[..], 2, &["--frames"][..]),
+        (&words("demo horse --frames 100000 --size 256")[..], 1, &["gib", "limit"][..]),
+        (&words("demo horse --sigma inf")[..], 2, &["--sigma"][..]),
+        (&words("demo horse --sigma 0")[..], 2, &["--sigma"][..]),
+        (&words("demo horse --steps 0")[..], 2, &["--steps"][..]),
+        (&words("demo horse --out occupied")[..], 1, &["refusing to overwrite"][..]),
+        (&words("demo scalar --m 1")[..], 2, &["--m"][..]),
+        (&words("demo scalar --n 10")[..], 2, &["--n"][..]),
+        (&words("demo scalar --train-n 0")[..], 2, &["--train-n"][..]),
+        (&words("demo scalar --steps 0")[..], 2, &["--steps"][..]),
+        (&words("demo scalar --out occupied")[..], 1, &["refusing to overwrite"][..]),
+        (&words("demo vector-field --n 0")[..], 2, &["--n"][..]),
+        (&words("demo vector-field --out a_file")[..], 1, &["not a directory"][..]),
+        (&words("demo bogus")[..], 2, &["bogus"][..]),
     ] {
         let mut a: Vec<&str> = args.to_vec();
         a.extend(["--backend", "cpu"]);
@@ -1219,36 +1075,34 @@ fn cases() -> Vec<Case> {
 
     // bench.
     for (args, code, needles) in [
-        (&["bench", "embed", "--n", "10"][..], 2, &["--n"][..]),
-        (&["bench", "embed", "--m", "1"][..], 2, &["--m"][..]),
-        (&["bench", "embed", "--k", "0"][..], 2, &["--k"][..]),
-        (&["bench", "embed", "--configs", "2x3"][..], 1, &["configs", "2x3"][..]),
-        (&["bench", "embed", "--configs", "abc"][..], 1, &["configs", "abc"][..]),
-        (&["bench", "embed", "--precision", "f8"][..], 2, &["--precision"][..]),
-        (&["bench", "verdicts", "--reps", "0"][..], 2, &["--reps"][..]),
-        (&["bench", "verdicts", "--reps", "100"][..], 2, &["--reps"][..]),
-        (&["bench", "peers-export", "--dir", "p", "--sizes", "10"][..], 2, &["--sizes"][..]),
-        (&["bench", "peers-export", "--dir", "p", "--sparse-n", "10"][..], 1, &["sparse-n"][..]),
-        (&["bench", "peers-run", "--dir", "p", "--task", "mushroom", "--backend", "bogus"][..], 2, &["--backend"][..]),
-        (&["bench", "peers-run", "--dir", "p", "--task", "bogus", "--backend", "cpu"][..], 1, &["task"][..]),
-        (&["frobnicate"][..], 2, &["frobnicate"][..]),
+        (&words("bench embed --n 10")[..], 2, &["--n"][..]),
+        (&words("bench embed --m 1")[..], 2, &["--m"][..]),
+        (&words("bench embed --k 0")[..], 2, &["--k"][..]),
+        (&words("bench embed --configs 2x3")[..], 1, &["configs", "2x3"][..]),
+        (&words("bench embed --configs abc")[..], 1, &["configs", "abc"][..]),
+        (&words("bench embed --precision f8")[..], 2, &["--precision"][..]),
+        (&words("bench verdicts --reps 0")[..], 2, &["--reps"][..]),
+        (&words("bench verdicts --reps 100")[..], 2, &["--reps"][..]),
+        (&words("bench peers-export --dir p --sizes 10")[..], 2, &["--sizes"][..]),
+        (&words("bench peers-export --dir p --sparse-n 10")[..], 1, &["sparse-n"][..]),
+        (&words("bench peers-run --dir p --task mushroom --backend bogus")[..], 2, &["--backend"][..]),
+        (&words("bench peers-run --dir p --task bogus --backend cpu")[..], 1, &["task"][..]),
+        (&words("frobnicate")[..], 2, &words("frobnicate")[..]),
     ] {
         v.push(case(&args.join(" "), args, code, needles));
     }
 
     // A report directory is complete or absent: the run is killed by a file-size limit while writing.
     let mut c = case("compare killed while writing its report", &[], 1, &[]);
-    c.args = ["compare", "--backend", "cpu", "-q", "--a", "good.npz", "--b", "good_b.npz", "--out", "report"]
+    c.args = words("compare --backend cpu -q --a good.npz --b good_b.npz --out report")
         .iter()
         .map(|s| s.to_string())
         .collect();
     c.shell_limit = Some("ulimit -f 16");
     v.push(c);
     let mut c = case("render killed while writing", &[], 1, &[]);
-    c.args = ["render", "horse", "--backend", "cpu", "--frames", "40", "--size", "64", "--out", "frames"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    c.args =
+        words("render horse --backend cpu --frames 40 --size 64 --out frames").iter().map(|s| s.to_string()).collect();
     c.shell_limit = Some("ulimit -f 16");
     v.push(c);
     v
@@ -1271,6 +1125,7 @@ fn hostile_inputs_end_in_clear_errors_without_leftovers() {
     let cases = cases();
     let n = cases.len();
     assert!(n >= 120, "only {n} cases");
+    println!("{n} hostile cases");
     let failures = check_all(&root, &inputs, cases);
     let _ = std::fs::remove_dir_all(&root);
     assert!(failures.is_empty(), "{} of {n} hostile cases failed:\n{}", failures.len(), failures.join("\n"));
