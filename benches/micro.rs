@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use netmatch::backend::Device;
-use netmatch::covariance::local_geometry;
 use netmatch::cpu::CpuDevice;
 use netmatch::data::synthetic;
 use netmatch::gpu::{GpuContext, GpuDevice};
-use netmatch::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};
+use netmatch::pipeline::covariance::local_geometry;
+use netmatch::pipeline::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};
 use netmatch::rng::Rng;
 
 const N: usize = 4000;

@@ -8,15 +8,15 @@
 use serde_json::{Value, json};
 
 use crate::backend::{Device, KernelMethod, Precision};
-use crate::block::Solver;
-use crate::covariance::local_geometry;
 use crate::cpu::{CpuDevice, reference};
 use crate::data::synthetic;
-use crate::embed::Storage;
-use crate::embed::{EmbedParams, embed};
 use crate::error::Result;
 use crate::gpu::{GpuContext, GpuDevice};
-use crate::kernel::{EpsilonRule, choose_epsilon};
+use crate::pipeline::covariance::local_geometry;
+use crate::pipeline::embed::Storage;
+use crate::pipeline::embed::{EmbedParams, embed};
+use crate::pipeline::kernel::{EpsilonRule, choose_epsilon};
+use crate::solve::block::Solver;
 
 /// Settings of the embed benchmark.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub struct BenchParams {
     pub kernels: Vec<KernelMethod>,
     /// Exact Jacobians of the tanh layer instead of bursts (the large-D case: no N×M×D bursts).
     pub jacobians: bool,
-    /// ν of the local geometry ([`crate::covariance::CovarianceParams::normal_weight`]).
+    /// ν of the local geometry ([`crate::pipeline::covariance::CovarianceParams::normal_weight`]).
     pub normal_weight: f64,
     /// Also write each problem's f32 geometry (`obs` N×D, `factors` N×D×r, `eps`) as
     /// `geometry_<N>_<D>x<r>.npz` here, for the numpy kernel build (`benches/peers/kernel_numpy.py`).
@@ -73,7 +73,7 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
             };
             // One ε for both paths: the comparison is about the same matrix.
             let covariance =
-                crate::covariance::CovarianceParams { normal_weight: p.normal_weight, ..Default::default() };
+                crate::pipeline::covariance::CovarianceParams { normal_weight: p.normal_weight, ..Default::default() };
             let geom = local_geometry(&data, &covariance)?;
             let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
             if let Some(dir) = &p.export {
@@ -193,7 +193,7 @@ fn stage(timings: &[(&'static str, f64)], name: &str) -> Option<f64> {
 }
 
 /// Writes the f32 geometry the kernel is built from (see [`BenchParams::export`]).
-fn export_geometry(dir: &std::path::Path, geom: &crate::covariance::LocalGeometry, eps: f64) -> Result<()> {
+fn export_geometry(dir: &std::path::Path, geom: &crate::pipeline::covariance::LocalGeometry, eps: f64) -> Result<()> {
     use ndarray::{Array1, Array2, Array3};
     std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io(dir, e))?;
     let (n, d, r) = (geom.n, geom.dim, geom.rank);
@@ -259,8 +259,8 @@ fn build_matrix(n: usize, seed: u64, dev: &mut dyn Device) -> Result<f64> {
     let data = mushroom_case(n, MATRIX_BURSTS, seed)?;
     let geom = local_geometry(&data, &Default::default())?;
     let eps = choose_epsilon(&geom, EpsilonRule::Auto, seed)?.eps;
-    dev.build_kernel(&crate::kernel::GeometryF32::from(&geom), Some(eps))?;
-    crate::kernel::normalise(dev, 1.0)?;
+    dev.build_kernel(&crate::pipeline::kernel::GeometryF32::from(&geom), Some(eps))?;
+    crate::pipeline::kernel::normalise(dev, 1.0)?;
     Ok(eps)
 }
 
@@ -269,12 +269,16 @@ const SPARSE_K: usize = 32;
 
 /// The sparse peer problem: the k-NN kernel (k = 32, k-NN ε rule) of the seeded mushroom data at N,
 /// α-normalised, with its normalisation (the trivial vector). Returns (S, normalisation, ε, seconds).
-fn build_sparse(n: usize, seed: u64) -> Result<(crate::sparse::Csr, crate::kernel::Normalisation, f64, f64)> {
+fn build_sparse(
+    n: usize,
+    seed: u64,
+) -> Result<(crate::pipeline::sparse::Csr, crate::pipeline::kernel::Normalisation, f64, f64)> {
     let data = mushroom_case(n, MATRIX_BURSTS, seed)?;
     let t = std::time::Instant::now();
     let geom = local_geometry(&data, &Default::default())?;
-    let (mut csr, st) = crate::sparse::knn_kernel(&geom, None, &crate::sparse::SparseParams::with_k(SPARSE_K))?;
-    let norm = crate::sparse::normalise_csr(&mut csr, 1.0)?;
+    let (mut csr, st) =
+        crate::pipeline::sparse::knn_kernel(&geom, None, &crate::pipeline::sparse::SparseParams::with_k(SPARSE_K))?;
+    let norm = crate::pipeline::sparse::normalise_csr(&mut csr, 1.0)?;
     Ok((csr, norm, st.eps, t.elapsed().as_secs_f64()))
 }
 
@@ -401,23 +405,24 @@ pub fn peers_run(p: &PeerParams, task: PeerTask, solver: Solver, dev: &mut dyn D
                 ..Default::default()
             };
             let e = embed(&data, &params, dev)?;
-            let eig = crate::lanczos::Eigenpairs { values: e.eigenvalues, vectors: Vec::new(), info: e.info };
+            let eig = crate::solve::lanczos::Eigenpairs { values: e.eigenvalues, vectors: Vec::new(), info: e.info };
             (t.elapsed().as_secs_f64(), None, eig, p.mushroom_n, eps)
         }
         PeerTask::Matrix(n) => {
             let eps = build_matrix(n, p.seed, dev)?;
             let build = t0.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
-            let lp = crate::lanczos::LanczosParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
-            let eig = crate::block::eigensolve(dev, solver, &lp)?;
+            let lp =
+                crate::solve::lanczos::LanczosParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
+            let eig = crate::solve::block::eigensolve(dev, solver, &lp)?;
             (t.elapsed().as_secs_f64(), Some(build), eig, n, eps)
         }
         PeerTask::Sparse => {
             let (csr, norm, eps, build) = build_sparse(p.sparse_n, p.seed)?;
             let t = std::time::Instant::now();
-            let bp = crate::block::BlockParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
+            let bp = crate::solve::block::BlockParams { nev: p.k + 1, tol: p.tol, seed: p.seed, ..Default::default() };
             let trivial: Vec<f64> = norm.inv_sqrt_degree.iter().map(|d| 1.0 / d).collect();
-            let eig = crate::shift_invert::shift_invert(&csr, Some(&trivial), &bp)?;
+            let eig = crate::solve::shift_invert::shift_invert(&csr, Some(&trivial), &bp)?;
             (t.elapsed().as_secs_f64(), Some(build), eig, p.sparse_n, eps)
         }
     };

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use netmatch::backend::{BackendChoice, open};
 use netmatch::data::npz;
-use netmatch::embed::{EmbedParams, embed};
 use netmatch::error::{Error, Result};
-use netmatch::kernel::EpsilonRule;
+use netmatch::pipeline::embed::{EmbedParams, embed};
+use netmatch::pipeline::kernel::EpsilonRule;
 use serde_json::json;
 
 use cli::{BenchCommand, Cli, Command, DemoCommand, RenderCommand};
@@ -90,7 +90,7 @@ fn info() -> Result<ExitCode> {
 fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
     let eps: EpsilonRule = a.eps.parse()?;
     let backend: BackendChoice = a.backend.parse()?;
-    netmatch::kernel::check_alpha(a.alpha)?;
+    netmatch::pipeline::kernel::check_alpha(a.alpha)?;
     netmatch::report::check_file(&a.out)?;
     let data = match (&a.input, a.synthetic.as_deref()) {
         (Some(path), _) => netmatch::data::load(path)?,
@@ -107,7 +107,7 @@ fn run_embed(a: cli::EmbedArgs) -> Result<ExitCode> {
         storage: a.storage.parse()?,
         precision: if a.precision == "auto" { None } else { Some(a.precision.parse()?) },
         kernel: a.kernel.parse()?,
-        sparse: netmatch::sparse::SparseParams::with_k(a.knn),
+        sparse: netmatch::pipeline::sparse::SparseParams::with_k(a.knn),
         sparse_solve: a.sparse_solve.parse()?,
         seed: a.seed,
         verbose: a.verbose,
@@ -310,9 +310,10 @@ fn load_side(
 }
 
 fn run_compare(a: cli::CompareArgs) -> Result<ExitCode> {
-    use netmatch::compare::{CompareParams, compare};
-    use netmatch::verdict::{Thresholds, Verdict};
-    use netmatch::{report, whitney};
+    use netmatch::pipeline::compare::{CompareParams, compare};
+    use netmatch::pipeline::verdict::{Thresholds, Verdict};
+    use netmatch::pipeline::whitney;
+    use netmatch::report;
     let start = std::time::Instant::now();
     let eps: EpsilonRule = a.eps.parse()?;
     let backend: BackendChoice = a.backend.parse()?;
@@ -597,7 +598,7 @@ fn run_render(a: cli::RenderArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let px = a.size * a.size;
         for k in 0..n {
-            let mut c = netmatch::plot::Canvas::new(a.size, a.size);
+            let mut c = netmatch::report::plot::Canvas::new(a.size, a.size);
             for y in 0..a.size {
                 for x in 0..a.size {
                     c.put_gray(x, y, images[k * px + y * a.size + x]);

@@ -4,8 +4,8 @@
 
 use ndarray::Array2;
 
-use crate::dense::svd;
 use crate::error::Result;
+use crate::solve::dense::svd;
 
 /// Pearson correlation of two equally long series (0 when either is constant).
 pub fn corr(a: &[f64], b: &[f64]) -> f64 {

@@ -1,5 +1,5 @@
 //! The verdict-evaluation suite behind `netmatch bench verdicts`: seeded families of network pairs whose
-//! answer is known by construction, each run through [`crate::compare::compare`] at its defaults, scored
+//! answer is known by construction, each run through [`crate::pipeline::compare::compare`] at its defaults, scored
 //! as a confusion matrix (truth × verdict) and one row per family.
 //!
 //! Every pair observes the same N base inputs u of an intrinsic domain (an interval, a circle, boxes of
@@ -17,11 +17,11 @@ use ndarray::{Array2, Array3};
 use serde_json::{Value, json};
 
 use crate::backend::Device;
-use crate::compare::{CompareParams, compare};
 use crate::data::{LocalSource, Observations};
 use crate::error::Result;
+use crate::pipeline::compare::{CompareParams, compare};
+use crate::pipeline::verdict::Verdict;
 use crate::rng::Rng;
-use crate::verdict::Verdict;
 
 /// Activation of a hidden layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -110,8 +110,8 @@ pub fn procrustes_corr_2x2(p1: &[f64], p2: &[f64], t1: &[f64], t2: &[f64]) -> [f
 /// 2×2 orthogonal alignment (the two share an eigenvalue on the square).
 pub fn datafold_case(dev: &mut dyn crate::backend::Device) -> Result<[f64; 2], String> {
     let data = crate::data::synthetic::mushroom_square(2500, 100, 0.01, 42).map_err(|e| e.to_string())?;
-    let params = crate::embed::EmbedParams { k: 4, ..Default::default() };
-    let e = crate::embed::embed(&data, &params, dev).map_err(|e| e.to_string())?;
+    let params = crate::pipeline::embed::EmbedParams { k: 4, ..Default::default() };
+    let e = crate::pipeline::embed::embed(&data, &params, dev).map_err(|e| e.to_string())?;
     if !e.info.converged || e.rank != 2 {
         return Err(format!("converged {}, rank {}", e.info.converged, e.rank));
     }

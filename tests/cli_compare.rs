@@ -258,7 +258,7 @@ fn neuron_pick_skips_dead_saturated_and_repeated() {
             _ => t * t,                 // live
         }
     });
-    let pk = netmatch::whitney::pick_neurons(&o, 3).unwrap();
+    let pk = netmatch::pipeline::whitney::pick_neurons(&o, 3).unwrap();
     assert_eq!(pk.dead, vec![0]);
     assert_eq!(pk.saturated, vec![3]);
     assert_eq!(pk.picked.len(), 3);

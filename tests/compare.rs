@@ -2,8 +2,8 @@
 
 use netmatch::cpu::CpuDevice;
 use netmatch::data::synthetic;
-use netmatch::embed::{EmbedParams, embed};
-use netmatch::select;
+use netmatch::pipeline::embed::{EmbedParams, embed};
+use netmatch::pipeline::select;
 use netmatch::testing::corr;
 
 /// On [0,1]×[0,0.6] the r_k curve keeps cos(πx₁) and cos(πx₂/0.6) and rejects their harmonics.
@@ -35,8 +35,8 @@ fn local_regression_keeps_modes_and_rejects_harmonics() {
     assert!(r[ch - 1] < 0.3, "harmonic ψ{ch} has r = {}", r[ch - 1]);
 }
 
-use netmatch::compare::{CompareParams, compare};
-use netmatch::verdict::Verdict;
+use netmatch::pipeline::compare::{CompareParams, compare};
+use netmatch::pipeline::verdict::Verdict;
 
 fn pair_2d(uses_a: Vec<bool>, n: usize) -> (netmatch::Observations, netmatch::Observations) {
     synthetic::tanh_pair(!uses_a[1], n, 0).unwrap()
@@ -99,7 +99,7 @@ fn scalar_output_alone_is_not_injective_but_three_neurons_are() {
 #[test]
 fn a_fixed_eps_reports_d_from_the_bursts() {
     let (a, b) = pair_2d(vec![true, true], 800);
-    let p = CompareParams { eps: netmatch::kernel::EpsilonRule::Fixed(0.01), ..Default::default() };
+    let p = CompareParams { eps: netmatch::pipeline::kernel::EpsilonRule::Fixed(0.01), ..Default::default() };
     let c = compare(&a, &b, &p, &mut CpuDevice::new()).unwrap();
     assert_eq!(c.dims, (2, 2), "{:?}", c.reasons);
     assert_eq!(c.verdict, Verdict::Equivalent, "{:?}", c.reasons);
@@ -109,7 +109,7 @@ fn a_fixed_eps_reports_d_from_the_bursts() {
 /// closed), a 3-D box and a strongly nonlinear 1-D network whose curvature sits close to its tangent.
 #[test]
 fn burst_rank_is_the_intrinsic_dimension() {
-    use netmatch::covariance::{CovarianceParams, local_geometry};
+    use netmatch::pipeline::covariance::{CovarianceParams, local_geometry};
     use netmatch::suite::make_case;
     for (family, rep, d) in [("circle", 0, 1), ("box3", 0, 3), ("interval", 2, 1), ("torus", 0, 2)] {
         let case = make_case(family, rep, 11, true).unwrap();

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use netmatch::backend::{Device, Precision};
-use netmatch::block::{BlockParams, block_lanczos};
-use netmatch::covariance::{local_geometry, spectral_rank};
 use netmatch::cpu::{CpuDevice, reference};
 use netmatch::data::{LocalSource, Observations, npz, synthetic};
-use netmatch::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};
-use netmatch::lanczos::{LanczosParams, lanczos};
+use netmatch::pipeline::covariance::{local_geometry, spectral_rank};
+use netmatch::pipeline::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};
+use netmatch::solve::block::{BlockParams, block_lanczos};
+use netmatch::solve::lanczos::{LanczosParams, lanczos};
 use netmatch::testing::assert_close;
 
 #[test]
@@ -242,7 +242,7 @@ fn cpu_f16_storage_matches_f64_reference() {
 /// and the f16 dense path through `embed`: both name their storage in the summary.
 #[test]
 fn cpu_matrix_free_and_f16_embed_match_f64_reference() {
-    use netmatch::embed::{EmbedParams, Storage, embed};
+    use netmatch::pipeline::embed::{EmbedParams, Storage, embed};
     let data = synthetic::bursts_2d(900, 16, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     let reference = reference::embed(&g, 0.01, 1.0, 7).unwrap();
@@ -260,7 +260,7 @@ fn cpu_matrix_free_and_f16_embed_match_f64_reference() {
         k: 6,
         eps: EpsilonRule::Fixed(0.01),
         storage: Storage::MatrixFree,
-        solver: netmatch::block::Solver::Lanczos,
+        solver: netmatch::solve::block::Solver::Lanczos,
         ..Default::default()
     };
     let err = embed(&data, &p, &mut CpuDevice::new()).unwrap_err().to_string();
@@ -466,7 +466,7 @@ fn block_split_respects_limits_and_names_sizes() {
 /// choices are kept; a row larger than the device's largest buffer rules out the dense path.
 #[test]
 fn storage_plan_follows_budget_and_limits() {
-    use netmatch::embed::{Storage, plan_storage};
+    use netmatch::pipeline::embed::{Storage, plan_storage};
     let gib = 1u64 << 30;
     let plan = |s, p, n, budget, block| {
         let r = plan_storage(s, p, n, (budget, block, false));
@@ -572,7 +572,7 @@ fn horse_frames_vary_smoothly_with_the_angle() {
 /// eigenpairs must match the float64 dense reference as tightly as the dense path does.
 #[test]
 fn sparse_kernel_with_all_neighbours_matches_f64_reference() {
-    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    use netmatch::pipeline::sparse::{SparseParams, knn_kernel, normalise_csr};
     let data = synthetic::bursts_2d(700, 32, 0.01, 1.0, 0.6, 5, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     let n = g.n;
@@ -589,8 +589,12 @@ fn sparse_kernel_with_all_neighbours_matches_f64_reference() {
     let norm =
         normalise_csr(&mut knn_kernel(&g, Some(0.01), &SparseParams { k: n, candidates: n }).unwrap().0, 1.0).unwrap();
     let trivial: Vec<f64> = norm.inv_sqrt_degree.iter().map(|d| 1.0 / d).collect();
-    let e = netmatch::shift_invert::shift_invert(&csr, Some(&trivial), &BlockParams { nev: 8, ..Default::default() })
-        .unwrap();
+    let e = netmatch::solve::shift_invert::shift_invert(
+        &csr,
+        Some(&trivial),
+        &BlockParams { nev: 8, ..Default::default() },
+    )
+    .unwrap();
     assert!(e.info.converged, "{:?}", e.info);
     assert_close("shift-invert (k = N) eigenvalues", &e.values, &reference.values, 0.0, 1e-5);
     let d = netmatch::testing::subspace_distance(&reference.vectors, &e.vectors, n, 8);
@@ -603,7 +607,7 @@ fn sparse_kernel_with_all_neighbours_matches_f64_reference() {
 /// number of passes does not get there, which is what the transformation is for.
 #[test]
 fn shift_invert_solves_the_crowded_sparse_spectrum() {
-    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    use netmatch::pipeline::sparse::{SparseParams, knn_kernel, normalise_csr};
     let data = synthetic::bursts_2d(3000, 16, 0.01, 1.0, 0.6, 11, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     let n = g.n;
@@ -616,7 +620,7 @@ fn shift_invert_solves_the_crowded_sparse_spectrum() {
             dense[i * n + csr.indices[q] as usize] = f64::from(csr.values[q]);
         }
     }
-    let reference = netmatch::dense::sym_eig(&dense, n).unwrap();
+    let reference = netmatch::solve::dense::sym_eig(&dense, n).unwrap();
     let nev = 11;
     let gap = reference.values[1] - reference.values[nev];
     println!(
@@ -625,10 +629,10 @@ fn shift_invert_solves_the_crowded_sparse_spectrum() {
         reference.values[nev - 1] - reference.values[nev]
     );
     let p = BlockParams { nev, ..Default::default() };
-    let e = netmatch::shift_invert::shift_invert(&csr, Some(&trivial), &p).unwrap();
+    let e = netmatch::solve::shift_invert::shift_invert(&csr, Some(&trivial), &p).unwrap();
     println!("shift-invert: {:?}", e.info);
     // Without the deflation the solve is still right on this crowded spectrum.
-    let plain_si = netmatch::shift_invert::shift_invert(&csr, None, &p).unwrap();
+    let plain_si = netmatch::solve::shift_invert::shift_invert(&csr, None, &p).unwrap();
     assert!(plain_si.info.converged, "{:?}", plain_si.info);
     assert_close("shift-invert without deflation", &plain_si.values, &reference.values[..nev], 1e-7, 0.0);
     assert!(e.info.converged && e.info.solver == "shift-invert block-lanczos");
@@ -649,7 +653,7 @@ fn shift_invert_solves_the_crowded_sparse_spectrum() {
 /// (At the auto ε itself 256 neighbours are needed: dropped 6.6e-2, |Δλ| 1.4e-3.)
 #[test]
 fn sparse_knn_kernel_tracks_the_dense_spectrum() {
-    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    use netmatch::pipeline::sparse::{SparseParams, knn_kernel, normalise_csr};
     let data = synthetic::bursts_2d(3000, 24, 0.01, 1.0, 0.6, 7, synthetic::mushroom).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
     let eps = 0.1 * choose_epsilon(&g, EpsilonRule::Auto, 0).unwrap().eps;
@@ -677,8 +681,8 @@ fn sparse_knn_kernel_tracks_the_dense_spectrum() {
 #[test]
 fn cpu_gemm_kernel_matches_pairwise_and_f64() {
     use netmatch::backend::KernelMethod;
-    use netmatch::covariance::CovarianceParams;
-    use netmatch::embed::{EmbedParams, Storage, embed};
+    use netmatch::pipeline::covariance::CovarianceParams;
+    use netmatch::pipeline::embed::{EmbedParams, Storage, embed};
     let data = synthetic::tanh_layer_bursts_r(300, 12, 40, 2, 0.01, 17).unwrap();
     for nu in [0.0, 3.0] {
         let cov = CovarianceParams { normal_weight: nu, ..Default::default() };

@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use netmatch::backend::{Device, KernelMethod, Precision};
-use netmatch::block::{Solver, eigensolve};
-use netmatch::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use netmatch::cpu::{CpuDevice, reference};
 use netmatch::data::synthetic;
 use netmatch::gpu::{GpuContext, GpuDevice};
-use netmatch::kernel::{GeometryF32, normalise};
-use netmatch::lanczos::{LanczosParams, lanczos};
+use netmatch::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};
+use netmatch::pipeline::kernel::{GeometryF32, normalise};
 use netmatch::rng::Rng;
+use netmatch::solve::block::{Solver, eigensolve};
+use netmatch::solve::lanczos::{LanczosParams, lanczos};
 use netmatch::testing::{assert_close, f32_tol, subspace_distance};
 
 type Test = (&'static str, fn(&Arc<GpuContext>));
@@ -70,7 +70,9 @@ fn kernel_gemm_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
         cpu.set_kernel_method(KernelMethod::Gemm);
         let d2_ref = reference::distance_matrix(&g);
         let scale = d2_ref.iter().copied().fold(0.0, f64::max);
-        let eps = netmatch::kernel::choose_epsilon(&g, netmatch::kernel::EpsilonRule::Auto, 3).unwrap().eps;
+        let eps = netmatch::pipeline::kernel::choose_epsilon(&g, netmatch::pipeline::kernel::EpsilonRule::Auto, 3)
+            .unwrap()
+            .eps;
         for (e, precision) in [(None, Precision::F32), (Some(eps), Precision::F32), (Some(eps), Precision::F16)] {
             gpu.build_kernel_as(&gf, e, precision).unwrap();
             cpu.build_kernel_as(&gf, e, precision).unwrap();
@@ -102,7 +104,8 @@ fn kernel_gemm_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
     }
     let data = synthetic::tanh_layer_jacobians_r(900, 64, 2, 4).unwrap();
     let g = local_geometry(&data, &Default::default()).unwrap();
-    let eps = netmatch::kernel::choose_epsilon(&g, netmatch::kernel::EpsilonRule::Auto, 3).unwrap().eps;
+    let eps =
+        netmatch::pipeline::kernel::choose_epsilon(&g, netmatch::pipeline::kernel::EpsilonRule::Auto, 3).unwrap().eps;
     check_eigs_with(ctx, &g, eps, 8, 1e-5, KernelMethod::Gemm);
     // The matrix-free product by tiles of products, through the block solver, against float64.
     let reference = reference::embed(&g, eps, 1.0, 8).unwrap();
@@ -284,7 +287,7 @@ fn block_lanczos_vs_reference(ctx: &Arc<GpuContext>) {
 /// vectors; then the whole sparse solve on the GPU with k = N (the dense kernel in CSR) against the
 /// float64 dense reference.
 fn csr_matmat_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
-    use netmatch::sparse::{SparseParams, knn_kernel, normalise_csr};
+    use netmatch::pipeline::sparse::{SparseParams, knn_kernel, normalise_csr};
     let g = geometry(500, 8);
     let n = g.n;
     let (csr, st) = knn_kernel(&g, Some(0.05), &SparseParams { k: 16, candidates: 48 }).unwrap();
@@ -313,8 +316,8 @@ fn csr_matmat_gpu_vs_cpu(ctx: &Arc<GpuContext>) {
     let (mut full, _) = knn_kernel(&g, Some(0.05), &SparseParams { k: n, candidates: n }).unwrap();
     normalise_csr(&mut full, 1.0).unwrap();
     gpu.load_csr(&full).unwrap();
-    let p = netmatch::block::BlockParams { nev: 6, ..Default::default() };
-    let e = netmatch::block::block_lanczos(n, &mut |x, b| gpu.csr_matmat(x, b), &p).unwrap();
+    let p = netmatch::solve::block::BlockParams { nev: 6, ..Default::default() };
+    let e = netmatch::solve::block::block_lanczos(n, &mut |x, b| gpu.csr_matmat(x, b), &p).unwrap();
     assert!(e.info.converged);
     assert_close("sparse (k = N) GPU eigenvalues vs f64", &e.values, &reference.values, 0.0, 1e-5);
 }
@@ -516,7 +519,7 @@ fn cli_embed_on_gpu(_ctx: &Arc<GpuContext>) {
 /// the margin is for a real GPU's different f32 summation order tipping a tie in the regressions'
 /// discrete hyper-parameter grid).
 fn compare_same_verdict_gpu_and_cpu(ctx: &Arc<GpuContext>) {
-    use netmatch::compare::{CompareParams, compare};
+    use netmatch::pipeline::compare::{CompareParams, compare};
     for blind in [false, true] {
         let (a, b) = synthetic::tanh_pair(blind, 800, 0).unwrap();
         let p = CompareParams::default();

@@ -6,8 +6,8 @@
 //! right. The full suite (3 per family) and its figures are in BENCHMARKS.md.
 
 use netmatch::cpu::CpuDevice;
+use netmatch::pipeline::verdict::Verdict;
 use netmatch::suite::{SuiteParams, run, summary, table};
-use netmatch::verdict::Verdict;
 
 #[test]
 fn quick_verdict_suite() {

@@ -1,5 +1,5 @@
 //! CPU twin of `shaders/matmat.wgsl`: Y = A X for a block of b vectors, reading each matrix row once
-//! for all b of them. This is what the block eigensolver ([`crate::block`]) buys its speed with: a dense
+//! for all b of them. This is what the block eigensolver ([`crate::solve::block`]) buys its speed with: a dense
 //! solve on the CPU streams the N×N matrix from memory, so b vectors per pass cost about what one costs
 //! until the arithmetic (2b flops per matrix entry) catches up with the memory bus.
 //!

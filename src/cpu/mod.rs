@@ -17,7 +17,7 @@ use half::f16;
 
 use crate::backend::{Device, KernelMethod, Precision, check_precision, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
-use crate::kernel::GeometryF32;
+use crate::pipeline::kernel::GeometryF32;
 
 /// The CPU backend: the matrix as N rows of N f32 values (or f16 values and a diagonal scale, see
 /// [`Precision::F16`]) and a column-major f32 Krylov basis.
@@ -37,7 +37,7 @@ pub struct CpuDevice {
     basis: Vec<f32>,
     spare: Vec<f32>,
     coef: Vec<f32>,
-    csr: Option<crate::sparse::Csr>,
+    csr: Option<crate::pipeline::sparse::Csr>,
 }
 
 /// A matrix-free operator's geometry, in the layout of the method that recomputes it.
@@ -195,7 +195,7 @@ impl Device for CpuDevice {
         }
         Ok(y)
     }
-    fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()> {
+    fn load_csr(&mut self, csr: &crate::pipeline::sparse::Csr) -> Result<()> {
         self.csr = Some(csr.clone());
         Ok(())
     }

@@ -4,10 +4,10 @@
 
 use rayon::prelude::*;
 
-use crate::covariance::LocalGeometry;
-use crate::dense::{fix_sign, sym_eig};
 use crate::error::Result;
-use crate::kernel::distance2;
+use crate::pipeline::covariance::LocalGeometry;
+use crate::pipeline::kernel::distance2;
+use crate::solve::dense::{fix_sign, sym_eig};
 
 /// Dense f64 d² matrix (row-major N×N).
 pub fn distance_matrix(g: &LocalGeometry) -> Vec<f64> {

@@ -10,15 +10,15 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use crate::backend::Device;
-use crate::compare::{CompareParams, Comparison, compare};
 use crate::data::{Observations, npz, synthetic};
 use crate::error::{Error, Result};
 use crate::nn::conv::{ConvLayer, ConvNet, ConvSpec};
 use crate::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
+use crate::pipeline::compare::{CompareParams, Comparison, compare};
+use crate::pipeline::verdict::Verdict;
+use crate::pipeline::whitney;
 use crate::report::{self, RunInfo};
 use crate::stats::corr;
-use crate::verdict::Verdict;
-use crate::whitney;
 
 /// Settings shared by the demos.
 #[derive(Clone, Debug)]
@@ -62,8 +62,11 @@ impl Default for DemoParams {
 impl DemoParams {
     /// Checks the sizes, naming the parameter at fault (the CLI's flag names).
     pub fn validate(&self) -> Result<()> {
-        if self.n < crate::compare::MIN_POINTS {
-            return Err(Error::param("n", format!("must be at least {}, got {}", crate::compare::MIN_POINTS, self.n)));
+        if self.n < crate::pipeline::compare::MIN_POINTS {
+            return Err(Error::param(
+                "n",
+                format!("must be at least {}, got {}", crate::pipeline::compare::MIN_POINTS, self.n),
+            ));
         }
         if self.train_n < 50 {
             return Err(Error::param("train-n", format!("must be at least 50, got {}", self.train_n)));
@@ -339,7 +342,7 @@ fn mode_corr(c: &Comparison, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
         x.column(0).iter().map(|v| (pi * v).cos()).collect(),
         x.column(1).iter().map(|v| (pi * v / 0.6).cos()).collect(),
     ];
-    let side = |e: &crate::embed::Embedding, sel: &[usize]| -> Vec<f64> {
+    let side = |e: &crate::pipeline::embed::Embedding, sel: &[usize]| -> Vec<f64> {
         modes
             .iter()
             .map(|m| sel.iter().map(|&k| corr(&e.coords.column(k).to_vec(), m).abs()).fold(0.0, f64::max))

@@ -254,7 +254,7 @@ impl ConvNet {
         if x.len() != n * side * side || n < 10 {
             return Err(Error::Shape(format!("training needs ≥ 10 images with one target row each, got {n} rows")));
         }
-        let (train, val) = crate::compare::split(n, p.val_fraction, p.seed);
+        let (train, val) = crate::pipeline::compare::split(n, p.val_fraction, p.seed);
         let px = side * side;
         let pick =
             |idx: &[usize]| -> Vec<f32> { idx.iter().flat_map(|&i| x[i * px..(i + 1) * px].iter().copied()).collect() };
@@ -278,7 +278,7 @@ impl ConvNet {
         let pv = self.observe_layer(&xv, None)?;
         let yv = y.select(ndarray::Axis(0), &val);
         let val_mse = (&pv - &yv).mapv(|v| v * v).mean().unwrap_or(f64::NAN);
-        let val_rmse = crate::transform::relative_rmse(&pv, &yv);
+        let val_rmse = crate::pipeline::transform::relative_rmse(&pv, &yv);
         let report = TrainReport { train_mse, val_mse, val_rmse, seconds: t0.elapsed().as_secs_f64() };
         super::check_bound(&report, p)?;
         Ok(report)

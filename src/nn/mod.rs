@@ -269,7 +269,7 @@ impl Mlp {
         if y.nrows() != n || n < 10 {
             return Err(Error::Shape(format!("training needs ≥ 10 paired rows, got x {n}, y {}", y.nrows())));
         }
-        let (train, val) = crate::compare::split(n, p.val_fraction, p.seed);
+        let (train, val) = crate::pipeline::compare::split(n, p.val_fraction, p.seed);
         let sel = |a: &Array2<f64>, idx: &[usize]| a.select(ndarray::Axis(0), idx);
         let feats = to_array(&self.features(&to_tensor(&sel(x, &train))?)?)?;
         let (fm, fs) = moments(&feats);
@@ -283,7 +283,7 @@ impl Mlp {
         let (xv, yv) = (sel(x, &val), sel(y, &val));
         let pv = self.predict(&xv)?;
         let val_mse = (&pv - &yv).mapv(|v| v * v).mean().unwrap_or(f64::NAN);
-        let val_rmse = crate::transform::relative_rmse(&pv, &yv);
+        let val_rmse = crate::pipeline::transform::relative_rmse(&pv, &yv);
         let report = TrainReport { train_mse, val_mse, val_rmse, seconds: t0.elapsed().as_secs_f64() };
         check_bound(&report, p)?;
         Ok(report)

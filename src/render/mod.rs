@@ -248,13 +248,13 @@ pub fn angle_observations(
 
 /// A contact sheet: up to `max` frames spaced evenly through the set, in a grid with a 2-pixel
 /// gutter, each labelled by its azimuth in degrees.
-pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> crate::plot::Canvas {
+pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> crate::report::plot::Canvas {
     let n = angles.len();
     let shown = n.min(max).max(1);
     let cols = (shown as f64).sqrt().ceil() as usize;
     let rows = shown.div_ceil(cols);
     let cell = size + 14;
-    let mut c = crate::plot::Canvas::new(cols * (size + 2) + 2, rows * (cell + 2) + 2);
+    let mut c = crate::report::plot::Canvas::new(cols * (size + 2) + 2, rows * (cell + 2) + 2);
     for k in 0..shown {
         let f = k * n / shown;
         let (x0, y0) = (2 + (k % cols) * (size + 2), 2 + (k / cols) * (cell + 2));

@@ -22,8 +22,8 @@
 
 use rayon::prelude::*;
 
-use crate::covariance::LocalGeometry;
-use crate::kernel::pair_terms;
+use crate::pipeline::covariance::LocalGeometry;
+use crate::pipeline::kernel::pair_terms;
 use crate::rng::Rng;
 
 /// Points sampled for the diagnostics (pairs among them).

@@ -41,8 +41,8 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::data::{LocalSource, Observations};
-use crate::dense::sym_eig;
 use crate::error::{Error, Result};
+use crate::solve::dense::sym_eig;
 
 /// Largest rank the GPU kernel supports (shaders/kernel.wgsl `MAX_RANK`; keep in sync).
 pub const MAX_RANK: usize = 8;
@@ -57,7 +57,7 @@ pub struct CovarianceParams {
     /// A spectral gap at least this large (ratio of consecutive eigenvalues) ends the genuine directions.
     pub gap_ratio: f64,
     /// ν: weight of the normal part of a displacement relative to the weakest kept direction
-    /// (default 0 here; [`crate::compare::CompareParams`] defaults to 3).
+    /// (default 0 here; [`crate::pipeline::compare::CompareParams`] defaults to 3).
     pub normal_weight: f64,
     /// Multiply the burst precision C⁻¹ by the Wishart factor (M − r − 2)/(M − 1), which removes the
     /// bias of inverting a sample covariance of M bursts (without it every distance is 3–7 % long at

@@ -12,8 +12,8 @@
 //! ε while keeping the selection out of the GPU's O(N²) budget.
 
 use crate::backend::Device;
-use crate::covariance::LocalGeometry;
 use crate::error::{Error, Result};
+use crate::pipeline::covariance::LocalGeometry;
 use crate::rng::Rng;
 
 /// Points used for ε selection.
@@ -61,7 +61,7 @@ pub struct EpsilonChoice {
 }
 
 /// The Mahalanobis distance d²_ij in f64 (the formula every twin implements):
-/// ½(‖U_iᵀδ‖² + w_i‖(I − V_iV_iᵀ)δ‖² + ‖U_jᵀδ‖² + w_j‖(I − V_jV_jᵀ)δ‖²); see [`crate::covariance`] for the
+/// ½(‖U_iᵀδ‖² + w_i‖(I − V_iV_iᵀ)δ‖² + ‖U_jᵀδ‖² + w_j‖(I − V_jV_jᵀ)δ‖²); see [`crate::pipeline::covariance`] for the
 /// normal term.
 pub fn distance2(g: &LocalGeometry, i: usize, j: usize) -> f64 {
     pair_terms(g, i, j).distance2(g.normal_weights[i], g.normal_weights[j])
@@ -98,10 +98,10 @@ pub fn pair_terms(g: &LocalGeometry, i: usize, j: usize) -> PairTerms {
     let (ui, uj) = (g.factor(i), g.factor(j));
     let (vi, vj) = (g.tangent(i), g.tangent(j));
     let r = g.rank;
-    let mut a = [0.0f64; crate::covariance::MAX_RANK];
-    let mut b = [0.0f64; crate::covariance::MAX_RANK];
-    let mut ta = [0.0f64; crate::covariance::MAX_RANK];
-    let mut tb = [0.0f64; crate::covariance::MAX_RANK];
+    let mut a = [0.0f64; crate::pipeline::covariance::MAX_RANK];
+    let mut b = [0.0f64; crate::pipeline::covariance::MAX_RANK];
+    let mut ta = [0.0f64; crate::pipeline::covariance::MAX_RANK];
+    let mut tb = [0.0f64; crate::pipeline::covariance::MAX_RANK];
     let mut dd = 0.0;
     for c in 0..g.dim {
         let d = oi[c] - oj[c];

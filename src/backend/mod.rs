@@ -1,15 +1,15 @@
 //! The backends behind one trait. A [`Device`] holds the N×N kernel matrix (GPU buffers in row blocks,
 //! or CPU rows) and a Krylov basis, and offers the handful of operations the host-side drivers in
-//! [`kernel`](crate::kernel) and [`lanczos`](crate::lanczos) compose. Both implementations use f32 storage
+//! [`kernel`](crate::pipeline::kernel) and [`lanczos`](crate::solve::lanczos) compose. Both implementations use f32 storage
 //! for the matrix and the basis, so the CPU path is the GPU path's twin and a fair baseline.
 //!
-//! Krylov protocol (see [`lanczos`](crate::lanczos)): the basis has m+1 columns of length N; the
+//! Krylov protocol (see [`lanczos`](crate::solve::lanczos)): the basis has m+1 columns of length N; the
 //! coefficient matrix H is (m+1)×m, column-major, H[c + j(m+1)] = ⟨v_c, S v_j⟩ after orthogonalisation
 //! and H[j+1 + j(m+1)] = β_j. `krylov_expand` runs steps from..to entirely on the device and returns H
 //! once (one read-back per restart cycle).
 
 use crate::error::{Error, Result};
-use crate::kernel::GeometryF32;
+use crate::pipeline::kernel::GeometryF32;
 
 /// Which backend to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +178,7 @@ pub trait Device {
     /// block eigensolver's operator); Y is column-major N×b.
     fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
     /// Stores the sparse kernel (CSR) for [`Device::csr_matmat`]; independent of the dense matrix.
-    fn load_csr(&mut self, csr: &crate::sparse::Csr) -> Result<()>;
+    fn load_csr(&mut self, csr: &crate::pipeline::sparse::Csr) -> Result<()>;
     /// Y = S X with the stored sparse kernel, X and Y column-major N×b.
     fn csr_matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
     /// A_ij ← w_i A_ij w_j: in place for f32 storage, as a diagonal scale for f16 (see [`Precision`]).

@@ -15,9 +15,9 @@
 //! a diffusion matrix). The matvec budget bounds the work; running out returns `converged = false`.
 
 use crate::backend::Device;
-use crate::dense::sym_eig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::solve::dense::sym_eig;
 
 /// Most fresh-direction injections after convergence (see the module doc).
 pub const MAX_INJECTIONS: usize = 3;
@@ -58,7 +58,7 @@ pub struct LanczosInfo {
     pub residuals: Vec<f64>,
     /// Basis size used.
     pub basis: usize,
-    /// Vectors per matrix pass: 1 for [`lanczos`], b for [`crate::block::block_lanczos`].
+    /// Vectors per matrix pass: 1 for [`lanczos`], b for [`crate::solve::block::block_lanczos`].
     pub block: usize,
     /// Passes over the matrix (equal to `matvecs` for the single-vector solver).
     pub passes: usize,
@@ -186,7 +186,7 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
 
 /// The first `k` eigenvectors of the size×size problem as an m×k column-major f32 block (rows past
 /// `size` zero).
-fn ritz_block(e: &crate::dense::SymEig, size: usize, m: usize, k: usize) -> Vec<f32> {
+fn ritz_block(e: &crate::solve::dense::SymEig, size: usize, m: usize, k: usize) -> Vec<f32> {
     let mut y = vec![0.0f32; m * k];
     for c in 0..k {
         for l in 0..size {

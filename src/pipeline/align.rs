@@ -5,8 +5,8 @@
 
 use ndarray::Array2;
 
-use crate::dense::svd;
 use crate::error::{Error, Result};
+use crate::solve::dense::svd;
 use crate::stats::{corr, standardise};
 
 /// Cross-correlation between A's coordinate of one matched pair and B's of another at which the two

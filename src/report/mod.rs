@@ -4,15 +4,17 @@
 //! forced), filled beside the target and renamed into place at the end, so a failed or interrupted
 //! run leaves no directory that looks finished.
 
+pub mod plot;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::compare::{CompareParams, Comparison};
 use crate::data::{Observations, write_file_atomic};
 use crate::error::{Error, Result};
-use crate::plot::{BLUE, Canvas, GREY, ORANGE, Panel, Series, ramp};
-use crate::whitney::SweepPoint;
+use crate::pipeline::compare::{CompareParams, Comparison};
+use crate::pipeline::whitney::SweepPoint;
+use crate::report::plot::{BLUE, Canvas, GREY, ORANGE, Panel, Series, ramp};
 
 /// Version of the `report.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;

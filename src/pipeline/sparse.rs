@@ -5,7 +5,7 @@
 //! on [`Csr::matmat`], O(nnz·b) per pass instead of O(N²·b).
 //!
 //! Neighbour search: a kd-tree ([`kiddo`]) over the observations gives `candidates` Euclidean-nearest
-//! points per query, which are re-ranked by the exact Mahalanobis d² of [`crate::kernel::distance2`].
+//! points per query, which are re-ranked by the exact Mahalanobis d² of [`crate::pipeline::kernel::distance2`].
 //! For D > 8 the tree is built on the top 8 principal components (the re-ranking stays exact). The
 //! search is exact when the Mahalanobis k nearest lie among the Euclidean `candidates` nearest, which
 //! holds when the metric is not too anisotropic; the summary reports the largest kernel value dropped
@@ -16,9 +16,9 @@ use std::num::NonZero;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use rayon::prelude::*;
 
-use crate::covariance::LocalGeometry;
 use crate::error::{Error, Result};
-use crate::kernel::{Normalisation, check_alpha, distance2};
+use crate::pipeline::covariance::LocalGeometry;
+use crate::pipeline::kernel::{Normalisation, check_alpha, distance2};
 
 /// Parameters of the sparse kernel.
 #[derive(Clone, Debug)]
@@ -130,7 +130,7 @@ fn search_points<const K: usize>(g: &LocalGeometry) -> Result<Vec<[f64; K]>> {
             cov[b * d + a] = cov[a * d + b];
         }
     }
-    let e = crate::dense::sym_eig(&cov, d)?;
+    let e = crate::solve::dense::sym_eig(&cov, d)?;
     Ok((0..n)
         .map(|i| {
             let o = g.point(i);
@@ -256,7 +256,7 @@ pub fn knn_kernel(g: &LocalGeometry, eps: Option<f64>, p: &SparseParams) -> Resu
 }
 
 /// α-normalises the CSR kernel in place into S = D^{-1/2} K^α D^{-1/2} (the dense
-/// [`crate::kernel::normalise`] on sparse storage) and returns the same scalings.
+/// [`crate::pipeline::kernel::normalise`] on sparse storage) and returns the same scalings.
 pub fn normalise_csr(csr: &mut Csr, alpha: f64) -> Result<Normalisation> {
     check_alpha(alpha)?;
     let q = csr.row_sums(None);

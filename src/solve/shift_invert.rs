@@ -19,10 +19,10 @@ use std::time::Instant;
 use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, SymbolicSparseColMat};
 
-use crate::block::{BlockParams, block_lanczos};
 use crate::error::{Error, Result};
-use crate::lanczos::Eigenpairs;
-use crate::sparse::Csr;
+use crate::pipeline::sparse::Csr;
+use crate::solve::block::{BlockParams, block_lanczos};
+use crate::solve::lanczos::Eigenpairs;
 
 /// The shift μ: A's condition number is about 2/μ, which f64 Cholesky handles. Small against the first
 /// gap 1 − λ₁ of any kernel netmatch builds (≈ 8e-6 at N = 200 000), so the transformed spectrum keeps

@@ -127,7 +127,7 @@ pub struct Evidence {
     pub corr: Vec<f64>,
     /// Explanation: relative differences of the matched diffusion rates.
     pub rate_diffs: Vec<f64>,
-    /// The sampling cannot reach the kernel's linear regime (see [`crate::epsilon`]): the spectra and
+    /// The sampling cannot reach the kernel's linear regime (see [`crate::pipeline::epsilon`]): the spectra and
     /// coordinates are then not evidence either way.
     pub under_resolved: bool,
 }

@@ -8,14 +8,14 @@
 use ndarray::{Array2, Axis};
 
 use crate::backend::Device;
-use crate::compare::{CompareParams, compare, split};
-use crate::covariance::local_geometry;
 use crate::data::Observations;
 use crate::error::{Error, Result};
-use crate::kernel::{EpsilonRule, choose_epsilon};
+use crate::pipeline::compare::{CompareParams, compare, split};
+use crate::pipeline::covariance::local_geometry;
+use crate::pipeline::kernel::{EpsilonRule, choose_epsilon};
+use crate::pipeline::transform::{Krr, relative_rmse};
+use crate::pipeline::verdict::Verdict;
 use crate::progress::Progress;
-use crate::transform::{Krr, relative_rmse};
-use crate::verdict::Verdict;
 
 /// Which neurons were picked and which were skipped.
 #[derive(Clone, Debug)]

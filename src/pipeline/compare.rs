@@ -6,20 +6,20 @@
 use ndarray::{Array2, Axis};
 use serde_json::{Value, json};
 
-use crate::align::{Alignment, align};
 use crate::backend::Device;
-use crate::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use crate::data::Observations;
-use crate::embed::{EmbedParams, Embedding, embed};
-use crate::epsilon::{BUDGET, Diagnostics, LinearCheck, pair_stats};
 use crate::error::{Error, Result};
-use crate::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
+use crate::pipeline::align::{Alignment, align};
+use crate::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};
+use crate::pipeline::embed::{EmbedParams, Embedding, embed};
+use crate::pipeline::epsilon::{BUDGET, Diagnostics, LinearCheck, pair_stats};
+use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
+use crate::pipeline::select;
+use crate::pipeline::transform::{Krr, cross_validated_rmse, relative_rmse};
+use crate::pipeline::verdict::{Evidence, Thresholds, Verdict, decide, fold_verdict};
 use crate::progress::Progress;
 use crate::rng::Rng;
-use crate::select;
 use crate::stats::{Similarity, r2, similarity};
-use crate::transform::{Krr, cross_validated_rmse, relative_rmse};
-use crate::verdict::{Evidence, Thresholds, Verdict, decide, fold_verdict};
 
 /// Fewest base inputs a comparison accepts.
 pub const MIN_POINTS: usize = 50;
@@ -39,14 +39,14 @@ fn name_error(name: &str, e: Error) -> Error {
 pub struct CompareParams {
     /// Non-trivial coordinates computed per network.
     pub k: usize,
-    /// ε rule. `Auto`: the linear-regime rule of [`crate::epsilon`] (the largest ε within the budget
+    /// ε rule. `Auto`: the linear-regime rule of [`crate::pipeline::epsilon`] (the largest ε within the budget
     /// for both networks, or the sampling floor when under-resolved); `Median`: the geometric mean of
     /// the two medians; `Fixed`: as given. The linear-regime check is reported in every case.
     pub eps: EpsilonRule,
     /// α-normalisation.
     pub alpha: f64,
     /// Intrinsic dimension d; `None` takes each network's from its bursts (or Jacobians): the median
-    /// per-point rank (see [`crate::covariance`]).
+    /// per-point rank (see [`crate::pipeline::covariance`]).
     pub d: Option<usize>,
     /// Relative eigenvalue gap below which coordinates form a degenerate block.
     pub gap: f64,
@@ -85,7 +85,7 @@ impl Default for CompareParams {
     }
 }
 
-/// The linear-regime check of the shared ε (see [`crate::epsilon`]), per network (A, B).
+/// The linear-regime check of the shared ε (see [`crate::pipeline::epsilon`]), per network (A, B).
 #[derive(Clone, Debug)]
 pub struct LinearRegime {
     /// Largest ε within the d² error budget.
@@ -123,7 +123,7 @@ pub struct Comparison {
     /// Per cross-validation fold: held-out relative RMSE of the direct regressions (A → B, B → A).
     pub folds: Vec<(f64, f64)>,
     /// Learning-curve ratios of the direct regressions (A → B, B → A): the first fold's error at full
-    /// over half training size (≈ 1: at its floor; below [`crate::verdict::Thresholds::converged`]:
+    /// over half training size (≈ 1: at its floor; below [`crate::pipeline::verdict::Thresholds::converged`]:
     /// still falling).
     pub learning: (f64, f64),
     /// Embeddings of A and B.

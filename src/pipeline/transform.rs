@@ -7,9 +7,9 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::dense::sym_eig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::solve::dense::sym_eig;
 
 /// Largest training set a fit uses.
 pub const KRR_SAMPLE: usize = 1200;
@@ -64,7 +64,7 @@ fn fit_alpha(xs: &Array2<f64>, ys: &Array2<f64>, h2: f64, lambda: f64) -> Result
     let all: Vec<usize> = (0..m).collect();
     let k = gram(xs, &all, &all, h2);
     let y: Vec<f64> = ys.iter().copied().collect();
-    let alpha = crate::dense::spd_solve(&k, m, lambda, &y, ys.ncols())?;
+    let alpha = crate::solve::dense::spd_solve(&k, m, lambda, &y, ys.ncols())?;
     Ok(Array2::from_shape_vec((m, ys.ncols()), alpha).expect("m × out"))
 }
 

@@ -9,15 +9,15 @@ use std::time::Instant;
 use ndarray::Array2;
 
 use crate::backend::{Device, KernelMethod, Precision};
-use crate::block::{BlockParams, Solver, block_lanczos, eigensolve};
-use crate::covariance::{CovarianceParams, local_geometry};
 use crate::data::Observations;
-use crate::dense::fix_sign;
 use crate::error::{Error, Result};
-use crate::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
-use crate::lanczos::{LanczosInfo, LanczosParams};
-use crate::shift_invert::shift_invert;
-use crate::sparse::{SparseParams, knn_kernel, normalise_csr};
+use crate::pipeline::covariance::{CovarianceParams, local_geometry};
+use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
+use crate::pipeline::sparse::{SparseParams, knn_kernel, normalise_csr};
+use crate::solve::block::{BlockParams, Solver, block_lanczos, eigensolve};
+use crate::solve::dense::fix_sign;
+use crate::solve::lanczos::{LanczosInfo, LanczosParams};
+use crate::solve::shift_invert::shift_invert;
 
 /// Parameters of an embedding.
 #[derive(Clone, Debug)]
@@ -90,7 +90,7 @@ pub enum Storage {
     Auto,
     /// The dense N×N matrix on the device (f32 or f16).
     Dense,
-    /// The k-NN sparse kernel ([`crate::sparse`]): built on the host, its CSR products on the device.
+    /// The k-NN sparse kernel ([`crate::pipeline::sparse`]): built on the host, its CSR products on the device.
     Sparse,
     /// No stored matrix: every product recomputes the kernel from the geometry
     /// ([`Device::build_matrix_free`]); exact like dense, one kernel build per pass.
@@ -105,7 +105,7 @@ pub const MATRIX_FREE_MAX_N: usize = 100_000;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SparseSolve {
     /// Block Lanczos on ((1 + μ)I − S)⁻¹ through a sparse Cholesky factor on the host
-    /// ([`crate::shift_invert`]): a few passes however crowded the top of the spectrum is.
+    /// ([`crate::solve::shift_invert`]): a few passes however crowded the top of the spectrum is.
     #[default]
     ShiftInvert,
     /// Block Lanczos on S itself, its CSR products on the device (`csr_matmat`): needs many passes

@@ -8,9 +8,9 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use crate::dense::sym_eig;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::solve::dense::sym_eig;
 use crate::stats::standardise;
 
 /// Points used by the local regression.

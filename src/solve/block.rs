@@ -1,7 +1,7 @@
 //! Step 5, block form: the top eigenpairs of S by thick-restart block Lanczos with full
 //! re-orthogonalisation (block CGS2). Each step multiplies a block of b vectors at once, so S is read
 //! once per b vectors instead of once per vector — on a bandwidth-bound dense solve that is the lever
-//! (see [`crate::cpu::matmat`]). The plain single-vector [`crate::lanczos`] stays as the reference.
+//! (see [`crate::cpu::matmat`]). The plain single-vector [`crate::solve::lanczos`] stays as the reference.
 //!
 //! The operator is a closure `Y = S X` on column-major f32 blocks (the device's one pass over its
 //! matrix); the basis lives on the host in f64: at b ≥ 8 its O(N·m·b) upkeep per step is small beside
@@ -23,10 +23,10 @@ use faer::reborrow::IntoConst;
 use faer::{Accum, Mat, Par};
 
 use crate::backend::Device;
-use crate::dense::sym_eig;
 use crate::error::{Error, Result};
-use crate::lanczos::{Eigenpairs, LanczosInfo, LanczosParams};
 use crate::rng::Rng;
+use crate::solve::dense::sym_eig;
+use crate::solve::lanczos::{Eigenpairs, LanczosInfo, LanczosParams};
 
 /// Parameters of the block solve.
 #[derive(Clone, Debug)]
@@ -176,7 +176,7 @@ pub enum Solver {
     /// [`block_lanczos`] on the device's block product (the default: fewest passes over S).
     #[default]
     Block,
-    /// The single-vector [`crate::lanczos::lanczos`] (the reference; basis kept on the device).
+    /// The single-vector [`crate::solve::lanczos::lanczos`] (the reference; basis kept on the device).
     Lanczos,
 }
 
@@ -195,7 +195,7 @@ impl std::str::FromStr for Solver {
 /// solver converts it to passes), `p.basis` applies to the single-vector solver only.
 pub fn eigensolve(dev: &mut dyn Device, solver: Solver, p: &LanczosParams) -> Result<Eigenpairs> {
     match solver {
-        Solver::Lanczos => crate::lanczos::lanczos(dev, p),
+        Solver::Lanczos => crate::solve::lanczos::lanczos(dev, p),
         Solver::Block => {
             let n = dev.n();
             block_lanczos(n, &mut |x, b| dev.matmat(x, b), &BlockParams::from_lanczos(p))

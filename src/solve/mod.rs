@@ -1,0 +1,11 @@
+//! The eigensolvers, independent of where the matrix lives: they see the operator only through a
+//! [`Device`](crate::backend::Device) (or a CSR matrix for [`shift_invert`]).
+//!
+//! [`block`] (thick-restart block Lanczos, the default: one pass over S per block of vectors),
+//! [`lanczos`] (single-vector, the reference), [`shift_invert`] (sparse kernels, faer's LU), and
+//! [`dense`] (the float64 dense eigen-decomposition the others are tested against).
+
+pub mod block;
+pub mod dense;
+pub mod lanczos;
+pub mod shift_invert;
