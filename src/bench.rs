@@ -8,7 +8,8 @@
 use serde_json::{Value, json};
 
 use crate::backend::{Device, KernelMethod, Precision};
-use crate::cpu::{CpuDevice, reference};
+use crate::cpu::CpuDevice;
+use crate::solve::reference;
 use crate::data::synthetic;
 use crate::error::Result;
 use crate::gpu::{GpuContext, GpuDevice};
@@ -259,7 +260,7 @@ fn build_matrix(n: usize, seed: u64, dev: &mut dyn Device) -> Result<f64> {
     let data = mushroom_case(n, MATRIX_BURSTS, seed)?;
     let geom = local_geometry(&data, &Default::default())?;
     let eps = choose_epsilon(&geom, EpsilonRule::Auto, seed)?.eps;
-    dev.build_kernel(&crate::pipeline::kernel::GeometryF32::from(&geom), Some(eps))?;
+    dev.build_kernel(&crate::backend::GeometryF32::from(&geom), Some(eps))?;
     crate::pipeline::kernel::normalise(dev, 1.0)?;
     Ok(eps)
 }
@@ -272,7 +273,7 @@ const SPARSE_K: usize = 32;
 fn build_sparse(
     n: usize,
     seed: u64,
-) -> Result<(crate::pipeline::sparse::Csr, crate::pipeline::kernel::Normalisation, f64, f64)> {
+) -> Result<(crate::backend::Csr, crate::pipeline::kernel::Normalisation, f64, f64)> {
     let data = mushroom_case(n, MATRIX_BURSTS, seed)?;
     let t = std::time::Instant::now();
     let geom = local_geometry(&data, &Default::default())?;

@@ -21,6 +21,7 @@ pub mod backend;
 pub mod bench;
 pub mod cpu;
 pub mod data;
+pub mod devices;
 pub mod error;
 pub mod experiments;
 pub mod gpu;
@@ -35,7 +36,8 @@ pub mod stats;
 pub mod suite;
 pub mod testing;
 
-pub use backend::{BackendChoice, Device, open};
+pub use backend::{BackendChoice, Device};
+pub use devices::open;
 pub use data::{LocalSource, Observations};
 pub use error::{Error, Result};
 pub use pipeline::embed::{EmbedParams, Embedding, embed};

@@ -7,7 +7,8 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use netmatch::backend::{BackendChoice, open};
+use netmatch::backend::BackendChoice;
+use netmatch::open;
 use netmatch::data::npz;
 use netmatch::error::{Error, Result};
 use netmatch::pipeline::embed::{EmbedParams, embed};

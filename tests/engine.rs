@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use netmatch::backend::{Device, Precision};
-use netmatch::cpu::{CpuDevice, reference};
+use netmatch::cpu::CpuDevice;
+use netmatch::solve::reference;
 use netmatch::data::{LocalSource, Observations, npz, synthetic};
 use netmatch::pipeline::covariance::{local_geometry, spectral_rank};
 use netmatch::pipeline::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use netmatch::backend::{Device, KernelMethod, Precision};
-use netmatch::cpu::{CpuDevice, reference};
+use netmatch::cpu::CpuDevice;
+use netmatch::solve::reference;
 use netmatch::data::synthetic;
 use netmatch::gpu::{GpuContext, GpuDevice};
 use netmatch::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};

@@ -9,7 +9,39 @@
 //! once (one read-back per restart cycle).
 
 use crate::error::{Error, Result};
-use crate::pipeline::kernel::GeometryF32;
+
+/// The local geometry in the f32 layout the devices consume (same indexing as
+/// [`LocalGeometry`](crate::pipeline::covariance::LocalGeometry)).
+#[derive(Clone, Debug)]
+pub struct GeometryF32 {
+    /// N.
+    pub n: usize,
+    /// D.
+    pub dim: usize,
+    /// r.
+    pub rank: usize,
+    /// N×D centred observations.
+    pub obs: Vec<f32>,
+    /// N×D×r factors.
+    pub factors: Vec<f32>,
+    /// N×D×r tangent bases.
+    pub tangents: Vec<f32>,
+    /// N normal weights.
+    pub normal_weights: Vec<f32>,
+}
+
+/// A symmetric sparse matrix in compressed-row form (f32 values, u32 column indices).
+#[derive(Clone, Debug, Default)]
+pub struct Csr {
+    /// Order N.
+    pub n: usize,
+    /// Row starts (N + 1 entries).
+    pub indptr: Vec<u32>,
+    /// Column of each stored entry, ascending within a row.
+    pub indices: Vec<u32>,
+    /// Value of each stored entry.
+    pub values: Vec<f32>,
+}
 
 /// Which backend to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +210,7 @@ pub trait Device {
     /// block eigensolver's operator); Y is column-major N×b.
     fn matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
     /// Stores the sparse kernel (CSR) for [`Device::csr_matmat`]; independent of the dense matrix.
-    fn load_csr(&mut self, csr: &crate::pipeline::sparse::Csr) -> Result<()>;
+    fn load_csr(&mut self, csr: &crate::backend::Csr) -> Result<()>;
     /// Y = S X with the stored sparse kernel, X and Y column-major N×b.
     fn csr_matmat(&mut self, x: &[f32], b: usize) -> Result<Vec<f32>>;
     /// A_ij ← w_i A_ij w_j: in place for f32 storage, as a diagonal scale for f16 (see [`Precision`]).
@@ -254,17 +286,4 @@ pub fn check_precision(eps: Option<f64>, precision: Precision) -> Result<()> {
         return Err(Error::param("precision", "f16 storage holds kernel values; distances (no ε) need f32"));
     }
     Ok(())
-}
-
-/// Opens a device for `choice`. `Auto` falls back to the CPU when no adapter is found and says why in
-/// the returned note.
-pub fn open(choice: BackendChoice) -> Result<(Box<dyn Device>, Option<String>)> {
-    match choice {
-        BackendChoice::Cpu => Ok((Box::new(crate::cpu::CpuDevice::new()), None)),
-        BackendChoice::Gpu => Ok((Box::new(crate::gpu::GpuDevice::new(crate::gpu::GpuContext::shared()?)), None)),
-        BackendChoice::Auto => match crate::gpu::GpuContext::shared() {
-            Ok(ctx) => Ok((Box::new(crate::gpu::GpuDevice::new(ctx)), None)),
-            Err(e) => Ok((Box::new(crate::cpu::CpuDevice::new()), Some(format!("fell back to CPU: {e}")))),
-        },
-    }
 }

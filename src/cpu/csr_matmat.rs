@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::backend::{deinterleave, interleave};
-use crate::pipeline::sparse::Csr;
+use crate::backend::Csr;
 
 /// Y = S X: `x` column-major N×b, `y` column-major N×b.
 pub fn csr_matmat(s: &Csr, x: &[f32], b: usize, y: &mut [f32]) {

@@ -6,7 +6,7 @@ use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
 use crate::pipeline::covariance::MAX_RANK;
-use crate::pipeline::kernel::GeometryF32;
+use crate::backend::GeometryF32;
 
 /// Fills `out` (rows × N, row-major) with rows `row0..` of exp(−d²/ε) (or d² when `eps` is `None`).
 pub fn kernel(g: &GeometryF32, eps: Option<f64>, row0: usize, out: &mut [f32]) {

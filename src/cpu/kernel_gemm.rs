@@ -24,7 +24,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::kernel::exp_kernel;
-use crate::pipeline::kernel::GeometryF32;
+use crate::backend::GeometryF32;
 
 /// Rows and columns of one tile: 3 products of 128×D×128 keep a tile's scratch (≤ 17 tiles of 64 KiB
 /// for r = 8 with the normal term) within a core's L2 for small r.

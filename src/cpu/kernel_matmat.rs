@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::kernel::kernel_row;
 use super::matvec::dot;
-use crate::pipeline::kernel::GeometryF32;
+use crate::backend::GeometryF32;
 
 /// Y = K X with K = exp(−d²/ε) of `g`; `x` and `y` column-major N×b.
 pub fn kernel_matmat(g: &GeometryF32, eps: f64, x: &[f32], b: usize, y: &mut [f32]) {

@@ -10,14 +10,13 @@ pub mod lanczos;
 pub mod matmat;
 pub mod matvec;
 pub mod normalise;
-pub mod reference;
 pub mod render;
 
 use half::f16;
 
 use crate::backend::{Device, KernelMethod, Precision, check_precision, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
-use crate::pipeline::kernel::GeometryF32;
+use crate::backend::GeometryF32;
 
 /// The CPU backend: the matrix as N rows of N f32 values (or f16 values and a diagonal scale, see
 /// [`Precision::F16`]) and a column-major f32 Krylov basis.
@@ -37,7 +36,7 @@ pub struct CpuDevice {
     basis: Vec<f32>,
     spare: Vec<f32>,
     coef: Vec<f32>,
-    csr: Option<crate::pipeline::sparse::Csr>,
+    csr: Option<crate::backend::Csr>,
 }
 
 /// A matrix-free operator's geometry, in the layout of the method that recomputes it.
@@ -195,7 +194,7 @@ impl Device for CpuDevice {
         }
         Ok(y)
     }
-    fn load_csr(&mut self, csr: &crate::pipeline::sparse::Csr) -> Result<()> {
+    fn load_csr(&mut self, csr: &crate::backend::Csr) -> Result<()> {
         self.csr = Some(csr.clone());
         Ok(())
     }

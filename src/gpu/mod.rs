@@ -31,7 +31,7 @@ use crate::backend::{
     Device, KernelMethod, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored,
 };
 use crate::error::{Error, Result};
-use crate::pipeline::kernel::GeometryF32;
+use crate::backend::GeometryF32;
 
 /// Parameter slots in the arena (256 B each on most adapters).
 const ARENA_SLOTS: usize = 8192;
@@ -656,7 +656,7 @@ impl Device for GpuDevice {
         Ok(self.scale_result(y))
     }
 
-    fn load_csr(&mut self, csr: &crate::pipeline::sparse::Csr) -> Result<()> {
+    fn load_csr(&mut self, csr: &crate::backend::Csr) -> Result<()> {
         let ctx = self.ctx.clone();
         self.csr = None;
         let n = csr.n;

@@ -240,7 +240,7 @@ impl<'a> Compare<'a> {
         self
     }
 
-    /// Runs the comparison on `dev` (see [`crate::backend::open`]).
+    /// Runs the comparison on `dev` (see [`crate::devices::open`]).
     pub fn run(&self, dev: &mut dyn Device) -> Result<Comparison> {
         compare(self.a, self.b, &self.params, dev)
     }

@@ -11,6 +11,7 @@
 //! backends: Singer's log-log slope is scale-free in the number of points, so a subsample finds the same
 //! ε while keeping the selection out of the GPU's O(N²) budget.
 
+pub use crate::backend::GeometryF32;
 use crate::backend::Device;
 use crate::error::{Error, Result};
 use crate::pipeline::covariance::LocalGeometry;
@@ -177,25 +178,6 @@ pub fn choose_epsilon(g: &LocalGeometry, rule: EpsilonRule, seed: u64) -> Result
         dimension: Some(2.0 * max),
         plateau: Some((grid[lo_k + 1], grid[hi_k + 1])),
     })
-}
-
-/// The local geometry in the f32 layout the devices consume (same indexing as [`LocalGeometry`]).
-#[derive(Clone, Debug)]
-pub struct GeometryF32 {
-    /// N.
-    pub n: usize,
-    /// D.
-    pub dim: usize,
-    /// r.
-    pub rank: usize,
-    /// N×D centred observations.
-    pub obs: Vec<f32>,
-    /// N×D×r factors.
-    pub factors: Vec<f32>,
-    /// N×D×r tangent bases.
-    pub tangents: Vec<f32>,
-    /// N normal weights.
-    pub normal_weights: Vec<f32>,
 }
 
 impl From<&LocalGeometry> for GeometryF32 {

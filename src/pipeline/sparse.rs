@@ -16,6 +16,7 @@ use std::num::NonZero;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use rayon::prelude::*;
 
+pub use crate::backend::Csr;
 use crate::error::{Error, Result};
 use crate::pipeline::covariance::LocalGeometry;
 use crate::pipeline::kernel::{Normalisation, check_alpha, distance2};
@@ -40,19 +41,6 @@ impl Default for SparseParams {
     fn default() -> Self {
         SparseParams::with_k(32)
     }
-}
-
-/// A symmetric sparse matrix in compressed-row form (f32 values, u32 column indices).
-#[derive(Clone, Debug, Default)]
-pub struct Csr {
-    /// Order N.
-    pub n: usize,
-    /// Row starts (N + 1 entries).
-    pub indptr: Vec<u32>,
-    /// Column of each stored entry, ascending within a row.
-    pub indices: Vec<u32>,
-    /// Value of each stored entry.
-    pub values: Vec<f32>,
 }
 
 /// What the sparse build measured.

@@ -20,7 +20,7 @@ use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, SymbolicSparseColMat};
 
 use crate::error::{Error, Result};
-use crate::pipeline::sparse::Csr;
+use crate::backend::Csr;
 use crate::solve::block::{BlockParams, block_lanczos};
 use crate::solve::lanczos::Eigenpairs;
 
