@@ -17,6 +17,7 @@ use crate::pipeline::covariance::local_geometry;
 use crate::pipeline::embed::Storage;
 use crate::pipeline::embed::{EmbedParams, embed};
 use crate::pipeline::kernel::{EpsilonRule, choose_epsilon};
+use crate::observe::Observe;
 use crate::solve::block::Solver;
 
 /// Settings of the embed benchmark.
@@ -50,26 +51,28 @@ pub struct BenchParams {
     /// Also write each problem's f32 geometry (`obs` N×D, `factors` N×D×r, `eps`) as
     /// `geometry_<N>_<D>x<r>.npz` here, for the numpy kernel build (`benches/peers/kernel_numpy.py`).
     pub export: Option<std::path::PathBuf>,
+    /// Where each problem and path is announced as it starts.
+    pub observe: Observe,
 }
 
 fn max_rel_err(values: &[f64], reference: &[f64]) -> f64 {
     values.iter().zip(reference).map(|(v, r)| ((v - r) / r).abs()).fold(0.0, f64::max)
 }
 
-/// Runs the benchmark and returns its JSON record; progress goes to stderr.
+/// Runs the benchmark and returns its JSON record; each step is announced to `p.observe`.
 pub fn bench_embed(p: &BenchParams) -> Result<Value> {
     let gpu = if p.cpu_only { None } else { Some(GpuContext::shared()?) };
     let mut rows = Vec::new();
     for &(dim, r) in &p.configs {
         for &n in &p.sizes {
             let data = if (dim, r) == (2, 2) {
-                eprintln!("[bench] N = {n}, (D, r) = (2, 2): mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m);
+                p.observe.detail(|| format!("[bench] N = {n}, (D, r) = (2, 2): mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m));
                 synthetic::bursts_2d(n, p.m, 0.01, 1.0, 0.6, p.seed, synthetic::mushroom)?
             } else if p.jacobians {
-                eprintln!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer, exact Jacobians");
+                p.observe.detail(|| format!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer, exact Jacobians"));
                 synthetic::tanh_layer_jacobians_r(n, dim, r, p.seed)?
             } else {
-                eprintln!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer (M = {}, σ = 0.01)", p.m);
+                p.observe.detail(|| format!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer (M = {}, σ = 0.01)", p.m));
                 synthetic::tanh_layer_bursts_r(n, p.m, dim, r, 0.01, p.seed)?
             };
             // One ε for both paths: the comparison is about the same matrix.
@@ -89,7 +92,7 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
                 ..Default::default()
             };
             let reference = if n <= p.reference_max_n {
-                eprintln!("[bench] N = {n}: float64 dense reference");
+                p.observe.detail(|| format!("[bench] N = {n}: float64 dense reference"));
                 let t = std::time::Instant::now();
                 let r = reference::embed(&geom, eps, params.alpha, p.k + 1)?;
                 Some((r.values, t.elapsed().as_secs_f64()))
@@ -113,12 +116,12 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
                     }
                     devices.push(Box::new(CpuDevice::new()));
                     for mut dev in devices {
-                        eprintln!(
+                        p.observe.detail(|| format!(
                             "[bench] N = {n}: {} path, {} storage, {} kernel",
                             dev.kind(),
                             precision.name(),
                             kernel.name()
-                        );
+                        ));
                         let e = embed(&data, &params, dev.as_mut())?;
                         let stages: serde_json::Map<String, Value> =
                             e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();
@@ -235,6 +238,8 @@ pub struct PeerParams {
     pub tol: f64,
     /// Seed of the data.
     pub seed: u64,
+    /// Where each step is announced as it starts.
+    pub observe: Observe,
 }
 
 /// Burst size of the data behind the exported matrices: the matrix is the object there, so the
@@ -327,7 +332,7 @@ fn write_matrix_npy(dev: &mut dyn Device, path: &std::path::Path) -> Result<()> 
 /// path). Returns a JSON record of what it wrote.
 pub fn peers_export(p: &PeerParams) -> Result<Value> {
     std::fs::create_dir_all(&p.dir).map_err(|e| crate::error::Error::io(&p.dir, e))?;
-    eprintln!("[peers] mushroom case: N = {}, M = {}, σ = 0.01", p.mushroom_n, p.mushroom_m);
+    p.observe.detail(|| format!("[peers] mushroom case: N = {}, M = {}, σ = 0.01", p.mushroom_n, p.mushroom_m));
     let data = mushroom_case(p.mushroom_n, p.mushroom_m, p.seed)?;
     let geom = local_geometry(&data, &Default::default())?;
     let eps = choose_epsilon(&geom, EpsilonRule::Auto, p.seed)?.eps;
@@ -336,7 +341,7 @@ pub fn peers_export(p: &PeerParams) -> Result<Value> {
         let u = geom.factor(i);
         (0..r).map(|s| u[a * r + s] * u[b * r + s]).sum::<f64>()
     });
-    eprintln!("[peers] mushroom case: float64 dense reference");
+    p.observe.detail(|| format!("[peers] mushroom case: float64 dense reference"));
     let reference = reference::embed(&geom, eps, 1.0, p.k + 1)?.values;
     crate::data::npz::write_atomic(&p.dir.join("mushroom.npz"), |w| {
         w.add_array("obs", &data.obs)?;
@@ -348,7 +353,7 @@ pub fn peers_export(p: &PeerParams) -> Result<Value> {
     })?;
     let mut matrices = Vec::new();
     for &n in &p.sizes {
-        eprintln!("[peers] S at N = {n}: building on the CPU path and writing S_{n}.npy");
+        p.observe.detail(|| format!("[peers] S at N = {n}: building on the CPU path and writing S_{n}.npy"));
         let mut dev = CpuDevice::new();
         let eps = build_matrix(n, p.seed, &mut dev)?;
         write_matrix_npy(&mut dev, &p.dir.join(format!("S_{n}.npy")))?;
@@ -356,7 +361,7 @@ pub fn peers_export(p: &PeerParams) -> Result<Value> {
     }
     let sparse = if p.sparse_n > 0 {
         let n = p.sparse_n;
-        eprintln!("[peers] sparse k-NN kernel at N = {n}, k = {SPARSE_K}: writing sparse_{n}.npz");
+        p.observe.detail(|| format!("[peers] sparse k-NN kernel at N = {n}, k = {SPARSE_K}: writing sparse_{n}.npz"));
         let (csr, _, eps, _) = build_sparse(n, p.seed)?;
         let file = format!("sparse_{n}.npz");
         crate::data::npz::write_atomic(&p.dir.join(&file), |w| {

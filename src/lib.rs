@@ -23,11 +23,13 @@ pub mod cpu;
 pub mod data;
 pub mod devices;
 pub mod error;
+#[cfg(feature = "demos")]
 pub mod experiments;
 pub mod gpu;
+#[cfg(feature = "demos")]
 pub mod nn;
 pub mod pipeline;
-pub mod progress;
+pub mod observe;
 pub mod render;
 pub mod report;
 pub mod rng;

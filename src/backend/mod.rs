@@ -45,6 +45,7 @@ pub struct Csr {
 
 /// Which backend to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum BackendChoice {
     /// GPU when an adapter is found, else CPU (said in the summary).
     Auto,
@@ -52,6 +53,17 @@ pub enum BackendChoice {
     Gpu,
     /// CPU only.
     Cpu,
+}
+
+impl BackendChoice {
+    /// `"auto"`, `"gpu"` or `"cpu"`: the `--backend` spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Gpu => "gpu",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
 }
 
 impl std::str::FromStr for BackendChoice {
@@ -69,6 +81,7 @@ impl std::str::FromStr for BackendChoice {
 /// How the dense kernel matrix is stored. Arithmetic is f32 either way; f16 halves the memory and the
 /// bytes each pass over the matrix reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Precision {
     /// 4 bytes per entry; the stored matrix is normalised in place.
     #[default]
@@ -112,6 +125,7 @@ impl std::str::FromStr for Precision {
 
 /// How the O(N²) kernel entries are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum KernelMethod {
     /// The products wherever they pay, which is everywhere measured so far (see [`KernelMethod::resolve`]).
     #[default]

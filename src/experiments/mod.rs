@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use crate::backend::Device;
+use crate::observe::Observe;
 use crate::data::{Observations, npz, synthetic};
 use crate::error::{Error, Result};
 use crate::nn::conv::{ConvLayer, ConvNet, ConvSpec};
@@ -37,8 +38,10 @@ pub struct DemoParams {
     pub m: usize,
     /// Replace files in a non-empty `out`.
     pub force: bool,
-    /// Progress on stderr.
+    /// Report progress to [`DemoParams::observe`].
     pub verbose: bool,
+    /// Where progress (when `verbose`) and warnings go; none by default.
+    pub observe: Observe,
     /// The `--backend` spelling to put into the reproduce commands.
     pub backend: String,
 }
@@ -54,6 +57,7 @@ impl Default for DemoParams {
             m: 64,
             force: false,
             verbose: true,
+            observe: Observe::default(),
             backend: "auto".into(),
         }
     }
@@ -133,9 +137,7 @@ pub struct DemoOutcome {
 }
 
 fn say(p: &DemoParams, s: &str) {
-    if p.verbose {
-        eprintln!("netmatch demo: {s}");
-    }
+    p.observe.when(p.verbose).detail(|| s.to_string());
 }
 
 fn train(
@@ -205,7 +207,7 @@ fn run_compare(
     let t0 = std::time::Instant::now();
     // `compare`'s defaults: d comes from the bursts, the coordinates from the data; `d` (the demo's
     // known input dimension) only sizes the Whitney sweep.
-    let cp = CompareParams { seed: p.seed, verbose: p.verbose, ..Default::default() };
+    let cp = CompareParams { seed: p.seed, verbose: p.verbose, observe: p.observe.clone(), ..Default::default() };
     let c = compare(a, b, &cp, dev)?;
     let sweep_points = if sweep {
         let order = whitney::pick_neurons(&a.obs, (2 * d + 1).min(a.dim()))?.picked;
@@ -539,8 +541,8 @@ pub fn horse(
     say(p, &format!("rendering {n} frames of {s}×{s}", s = h.size));
     let mut renderer = FrameRenderer::new(gpu, &scene, h.size)?;
     say(p, &format!("rendering on {}", renderer.describe()));
-    let images = renderer.render_with_progress(&angles, "render", p.verbose)?;
-    contact_sheet(&images, &angles, h.size, 48).save_png(&p.out.join("contact_sheet.png"))?;
+    let images = renderer.render_with_progress(&angles, "render", &p.observe.when(p.verbose))?;
+    contact_sheet(&images, &angles, h.size, 48)?.save_png(&p.out.join("contact_sheet.png"))?;
     let theta: Vec<f64> = angles.iter().map(|a| a.0 as f64).collect();
     let circle = |k: f64| {
         Array2::from_shape_fn((n, 2), |(i, c)| if c == 0 { (k * theta[i]).cos() } else { (k * theta[i]).sin() })
@@ -585,7 +587,7 @@ pub fn horse(
     let shifted: Vec<(f32, f32)> =
         [hstep, -hstep].iter().flat_map(|&d| angles.iter().map(move |a| ((a.0 as f64 + d) as f32, a.1))).collect();
     say(p, &format!("rendering {} frames at θ ± {hstep} rad for the derivatives", shifted.len()));
-    let moved = renderer.render_with_progress(&shifted, "render", p.verbose)?;
+    let moved = renderer.render_with_progress(&shifted, "render", &p.observe.when(p.verbose))?;
     let (plus, minus) = moved.split_at(n * h.size * h.size);
     // The ground-truth input is the angle on its circle, (cos θ, sin θ): θ itself jumps at 2π and
     // no continuous map of the observations could reproduce that jump.

@@ -17,7 +17,7 @@ use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
 use crate::pipeline::select;
 use crate::pipeline::transform::{Krr, cross_validated_rmse, relative_rmse};
 use crate::pipeline::verdict::{Evidence, Thresholds, Verdict, decide, fold_verdict};
-use crate::progress::Progress;
+use crate::observe::Observe;
 use crate::rng::Rng;
 use crate::stats::{Similarity, r2, similarity};
 
@@ -61,8 +61,10 @@ pub struct CompareParams {
     pub thresholds: Thresholds,
     /// Seed (ε subsample, splits, start vectors).
     pub seed: u64,
-    /// A progress bar over the stages on stderr.
+    /// Report progress over the stages to [`CompareParams::observe`].
     pub verbose: bool,
+    /// Where progress (when `verbose`) and warnings go; none by default.
+    pub observe: Observe,
 }
 
 impl Default for CompareParams {
@@ -81,7 +83,39 @@ impl Default for CompareParams {
             thresholds: Thresholds::default(),
             seed: 0,
             verbose: false,
+            observe: Observe::default(),
         }
+    }
+}
+
+impl CompareParams {
+    /// Checks the thresholds and the geometry parameters a caller can set by hand: each threshold in
+    /// its range, ν finite and ≥ 0, k ≥ 2. Errors name the command-line flag.
+    pub fn validate(&self) -> Result<()> {
+        let th = &self.thresholds;
+        for (flag, v, lo, hi) in [
+            ("predict-rmse", th.predict_rmse, 0.0, 1.0),
+            ("equivalent-rmse", th.equivalent_rmse, 0.0, 1.0),
+            ("equivalent-corr", th.equivalent_corr, 0.0, 1.0),
+            ("not-equivalent-rmse", th.not_equivalent_rmse, 0.0, 10.0),
+            ("spectrum-tol", th.spectrum_tol, 0.0, 1.0),
+            ("gap", self.gap, 0.0, 1.0),
+        ] {
+            if !(v > lo && v <= hi) {
+                return Err(Error::param(flag, format!("must lie in ({lo}, {hi}], got {v}")));
+            }
+        }
+        if th.not_equivalent_rmse < th.equivalent_rmse {
+            return Err(Error::param("not-equivalent-rmse", "must be at least --equivalent-rmse"));
+        }
+        let nu = self.covariance.normal_weight;
+        if !(nu >= 0.0 && nu.is_finite()) {
+            return Err(Error::param("normal-weight", format!("must be ≥ 0 and finite, got {nu}")));
+        }
+        if self.k < 2 {
+            return Err(Error::param("k", "must be at least 2"));
+        }
+        Ok(())
     }
 }
 
@@ -150,6 +184,8 @@ pub struct Comparison {
     pub rate_diffs: Vec<f64>,
     /// Seconds per stage.
     pub timings: Vec<(&'static str, f64)>,
+    /// What the user should know beyond the verdict (each embedding's warnings, named A or B).
+    pub warnings: Vec<String>,
 }
 
 fn rows(a: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
@@ -277,7 +313,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     }
     let mut timings = Vec::new();
     let mut t = std::time::Instant::now();
-    let mut bar = Progress::new("compare", 6, p.verbose);
+    let mut bar = p.observe.task("compare", 6, p.verbose);
     // One ε for both networks.
     bar.start("local geometry and ε");
     let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
@@ -328,6 +364,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         alpha: p.alpha,
         covariance: p.covariance.clone(),
         seed: p.seed,
+        observe: p.observe.clone(),
         ..Default::default()
     };
     bar.start(&format!("embedding A (N = {n}, ε = {eps:.3e})"));
@@ -454,6 +491,10 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
             ));
         }
     }
+    let warnings = [("A", &emb_a), ("B", &emb_b)]
+        .into_iter()
+        .flat_map(|(name, e)| e.warnings.iter().map(move |w| format!("{name}: {w}")))
+        .collect();
     Ok(Comparison {
         verdict,
         reasons,
@@ -477,6 +518,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         held_out: ((t_ab, ob_t), (t_ba, oa_t)),
         rate_diffs,
         timings,
+        warnings,
     })
 }
 

@@ -11,6 +11,7 @@ use ndarray::Array2;
 use crate::backend::{Device, KernelMethod, Precision};
 use crate::data::Observations;
 use crate::error::{Error, Result};
+use crate::observe::Observe;
 use crate::pipeline::covariance::{CovarianceParams, local_geometry};
 use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, GeometryF32, check_alpha, choose_epsilon, normalise};
 use crate::pipeline::sparse::{SparseParams, knn_kernel, normalise_csr};
@@ -49,8 +50,10 @@ pub struct EmbedParams {
     pub sparse_solve: SparseSolve,
     /// Seed for the ε subsample and the start vector.
     pub seed: u64,
-    /// Print each stage (and each Lanczos restart) on stderr as it completes.
+    /// Report each stage (and each Lanczos restart) to [`EmbedParams::observe`] as it completes.
     pub verbose: bool,
+    /// Where details (when `verbose`) and warnings go; none by default.
+    pub observe: Observe,
 }
 
 impl Default for EmbedParams {
@@ -70,6 +73,7 @@ impl Default for EmbedParams {
             sparse: SparseParams::default(),
             seed: 0,
             verbose: false,
+            observe: Observe::default(),
         }
     }
 }
@@ -84,6 +88,7 @@ pub const SPARSE_WARN_DROPPED: f64 = 1e-2;
 
 /// How the kernel matrix is stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Storage {
     /// Dense when the matrix fits (see [`plan_storage`]), else sparse.
     #[default]
@@ -103,6 +108,7 @@ pub const MATRIX_FREE_MAX_N: usize = 100_000;
 
 /// The sparse path's eigen-solve.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum SparseSolve {
     /// Block Lanczos on ((1 + μ)I − S)⁻¹ through a sparse Cholesky factor on the host
     /// ([`crate::solve::shift_invert`]): a few passes however crowded the top of the spectrum is.
@@ -208,6 +214,9 @@ pub struct Embedding {
     pub adapter: String,
     /// How the kernel entries were computed (`"gemm"` or `"pairwise"`; `"knn"` for the sparse kernel).
     pub kernel: &'static str,
+    /// What the user should know about this embedding (e.g. a sparse kernel that cuts its support);
+    /// each was also sent to [`EmbedParams::observe`].
+    pub warnings: Vec<String>,
 }
 
 /// Computes the embedding of `data` on `dev`.
@@ -227,12 +236,11 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     check_alpha(params.alpha)?;
     let mut timings = Vec::new();
     let mut t = Instant::now();
-    let verbose = params.verbose;
+    let detail = params.observe.when(params.verbose);
+    let mut warnings = Vec::new();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
         let secs = t.elapsed().as_secs_f64();
-        if verbose {
-            eprintln!("netmatch: {name:<12} {secs:8.3} s");
-        }
+        detail.detail(|| format!("{name:<12} {secs:8.3} s"));
         timings.push((name, secs));
         t = Instant::now();
     };
@@ -263,7 +271,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         basis: None,
         max_matvecs: params.max_matvecs,
         seed: params.seed,
-        verbose,
+        observe: detail.clone(),
     };
     dev.set_kernel_method(params.kernel);
     let (norm, eig, storage) = if storage == Storage::Dense {
@@ -312,11 +320,13 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         };
         lap("eigensolve", &mut timings);
         if st.max_dropped > SPARSE_WARN_DROPPED {
-            eprintln!(
-                "netmatch: warning: the sparse kernel drops values up to {:.1e} at the k-th neighbour (k = {}): \
+            let w = format!(
+                "the sparse kernel drops values up to {:.1e} at the k-th neighbour (k = {}): \
                  k does not cover the kernel's support at ε = {:.3e}; raise --knn or lower ε",
                 st.max_dropped, st.k, eps.eps
             );
+            params.observe.warning(&w);
+            warnings.push(w);
         }
         let what = format!(
             "sparse k-NN CSR, {} (k = {}, nnz {}, {:.2} GB; largest kernel value at a k-th neighbour {:.1e})",
@@ -331,9 +341,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         );
         (norm, eig, what)
     };
-    if verbose {
-        eprintln!("netmatch: storage: {storage}");
-    }
+    detail.detail(|| format!("storage: {storage}"));
     let kk = eig.values.len();
     let mut coords = Array2::zeros((n, kk));
     for c in 0..kk {
@@ -356,5 +364,6 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         kernel: if plan.storage == Storage::Sparse { "knn" } else { dev.kernel_method().name() },
         storage,
         adapter: dev.adapter(),
+        warnings,
     })
 }

@@ -15,7 +15,6 @@ use crate::pipeline::covariance::local_geometry;
 use crate::pipeline::kernel::{EpsilonRule, choose_epsilon};
 use crate::pipeline::transform::{Krr, relative_rmse};
 use crate::pipeline::verdict::Verdict;
-use crate::progress::Progress;
 
 /// Which neurons were picked and which were skipped.
 #[derive(Clone, Debug)]
@@ -91,6 +90,80 @@ pub fn pick_neurons(obs: &Array2<f64>, q: usize) -> Result<NeuronPick> {
     Ok(NeuronPick { picked, dead, saturated, variance })
 }
 
+/// Which neurons of each network a comparison observes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Neurons {
+    /// Every column as given.
+    #[default]
+    All,
+    /// 2d+1 picked neurons (Whitney), d from `CompareParams::d` or estimated from A; a network with at
+    /// most 2d+1 neurons keeps them all.
+    Auto,
+    /// This many picked neurons of each network.
+    Count(usize),
+}
+
+impl std::str::FromStr for Neurons {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "all" => Ok(Neurons::All),
+            "auto" => Ok(Neurons::Auto),
+            _ => match s.parse::<usize>() {
+                Ok(q) if q >= 1 => Ok(Neurons::Count(q)),
+                _ => Err(Error::param("neurons", format!("expected all, auto or a positive count, got `{s}`"))),
+            },
+        }
+    }
+}
+
+/// The neurons a comparison observes, chosen by [`choose_neurons`].
+#[derive(Clone, Debug)]
+pub struct NeuronChoice {
+    /// The intrinsic dimension the choice used (given or estimated from A); `None` for [`Neurons::All`]
+    /// without a sweep.
+    pub d: Option<usize>,
+    /// A's and B's picks (`None`: all columns).
+    pub picks: (Option<NeuronPick>, Option<NeuronPick>),
+    /// A and B restricted to the picked columns.
+    pub observed: (Observations, Observations),
+}
+
+/// Applies the neuron policy to A and B. `need_d` asks for d even under [`Neurons::All`] (the Whitney
+/// sweep needs it).
+pub fn choose_neurons(
+    a: &Observations,
+    b: &Observations,
+    neurons: Neurons,
+    need_d: bool,
+    p: &CompareParams,
+) -> Result<NeuronChoice> {
+    let d = match (p.d, need_d || neurons != Neurons::All) {
+        (Some(d), _) => Some(d),
+        (None, true) => Some(estimate_dimension(a, p)?),
+        (None, false) => None,
+    };
+    let pick = |o: &Observations, side: &str| -> Result<Option<NeuronPick>> {
+        let q = match (neurons, d) {
+            (Neurons::All, _) | (Neurons::Auto, None) => return Ok(None),
+            (Neurons::Auto, Some(d)) if 2 * d + 1 >= o.dim() => return Ok(None), // already ≤ 2d+1 neurons
+            (Neurons::Auto, Some(d)) => 2 * d + 1,
+            (Neurons::Count(q), _) => q,
+        };
+        if q > o.dim() {
+            return Err(Error::param("neurons", format!("{side} has only D = {} neurons, asked for {q}", o.dim())));
+        }
+        pick_neurons(&o.obs, q).map(Some)
+    };
+    let picks = (pick(a, "A")?, pick(b, "B")?);
+    let restrict = |o: &Observations, pk: &Option<NeuronPick>| match pk {
+        Some(pk) => o.columns(&pk.picked),
+        None => Ok(o.clone()),
+    };
+    let observed = (restrict(a, &picks.0)?, restrict(b, &picks.1)?);
+    Ok(NeuronChoice { d, picks, observed })
+}
+
 /// The intrinsic dimension implied by the ε log-log slope of one network's observations (rounded, ≥ 1).
 pub fn estimate_dimension(o: &Observations, p: &CompareParams) -> Result<usize> {
     let g = local_geometry(o, &p.covariance)?;
@@ -138,7 +211,7 @@ pub fn sweep(
     dev: &mut dyn Device,
 ) -> Result<Vec<SweepPoint>> {
     let top = (2 * d + 1).min(order.len());
-    let mut bar = Progress::new("whitney sweep", top, p.verbose);
+    let mut bar = p.observe.task("whitney sweep", top, p.verbose);
     let inner = CompareParams { d: Some(d), verbose: false, ..p.clone() };
     let mut out = Vec::new();
     for q in 1..=top {

@@ -177,13 +177,18 @@ impl FrameRenderer {
         }
     }
 
-    /// [`Self::render`] in ten slices with a progress bar named `label` (when `verbose`): large sets
-    /// take minutes on a software adapter.
-    pub fn render_with_progress(&mut self, angles: &[(f32, f32)], label: &str, verbose: bool) -> Result<Vec<f32>> {
+    /// [`Self::render`] in ten slices, each a step of a task named `label` sent to `observe`: large
+    /// sets take minutes on a software adapter.
+    pub fn render_with_progress(
+        &mut self,
+        angles: &[(f32, f32)],
+        label: &str,
+        observe: &crate::observe::Observe,
+    ) -> Result<Vec<f32>> {
         check_set(angles.len().max(1), 1, self.size(), 4)?;
         let slices = 10.min(angles.len().max(1));
         let chunk = angles.len().div_ceil(slices).max(1);
-        let mut bar = crate::progress::Progress::new(label, angles.len().div_ceil(chunk), verbose);
+        let mut bar = observe.task(label, angles.len().div_ceil(chunk), true);
         let mut out = Vec::with_capacity(angles.len() * self.size() * self.size());
         for (k, part) in angles.chunks(chunk).enumerate() {
             bar.start(&format!("frames {}–{} of {}", k * chunk + 1, k * chunk + part.len(), angles.len()));
@@ -216,13 +221,14 @@ impl FrameRenderer {
 /// radians (N × S² × dims), `inputs` = the angles (θ, φ). Forward, not central, differences: each extra
 /// angle costs one more render of the whole set, and the frames are smooth enough in the angle (see
 /// the coverage ramp in the renderer) that the O(h) error stays far below the metric's own noise.
+/// Each extra render is a task sent to `observe`.
 pub fn angle_observations(
     renderer: &mut FrameRenderer,
     angles: &[(f32, f32)],
     images: &[f32],
     dims: usize,
     h: f32,
-    verbose: bool,
+    observe: &crate::observe::Observe,
 ) -> Result<crate::data::Observations> {
     let (n, px) = (angles.len(), renderer.size() * renderer.size());
     if !(1..=2).contains(&dims) || !(h > 0.0) || images.len() != n * px {
@@ -233,7 +239,7 @@ pub fn angle_observations(
         let shifted: Vec<(f32, f32)> =
             angles.iter().map(|&(t, f)| if k == 0 { (t + h, f) } else { (t, f + h) }).collect();
         let label = if k == 0 { "render ∂/∂θ" } else { "render ∂/∂φ" };
-        let moved = renderer.render_with_progress(&shifted, label, verbose)?;
+        let moved = renderer.render_with_progress(&shifted, label, observe)?;
         for i in 0..n {
             for p in 0..px {
                 jac[[i, p, k]] = (moved[i * px + p] - images[i * px + p]) as f64 / h as f64;
@@ -246,25 +252,13 @@ pub fn angle_observations(
     crate::data::Observations::new(obs, crate::data::LocalSource::Jacobians(jac), 1.0, Some(inputs))
 }
 
-/// A contact sheet: up to `max` frames spaced evenly through the set, in a grid with a 2-pixel
-/// gutter, each labelled by its azimuth in degrees.
-pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> crate::report::plot::Canvas {
-    let n = angles.len();
-    let shown = n.min(max).max(1);
-    let cols = (shown as f64).sqrt().ceil() as usize;
-    let rows = shown.div_ceil(cols);
-    let cell = size + 14;
-    let mut c = crate::report::plot::Canvas::new(cols * (size + 2) + 2, rows * (cell + 2) + 2);
-    for k in 0..shown {
-        let f = k * n / shown;
-        let (x0, y0) = (2 + (k % cols) * (size + 2), 2 + (k / cols) * (cell + 2));
-        for y in 0..size {
-            for x in 0..size {
-                c.put_gray(x0 + x, y0 + y, images[f * size * size + y * size + x]);
-            }
-        }
-        let deg = format!("{:.0}", angles[f].0.to_degrees());
-        c.text(x0 as i64 + 1, (y0 + size + 3) as i64, &deg, 1, [20, 20, 20]);
-    }
-    c
+/// A contact sheet: up to `max` frames spaced evenly through the set, each labelled by its azimuth
+/// (drawn by [`crate::report::figures::contact_sheet`]).
+pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> Result<crate::report::figures::Image> {
+    crate::report::figures::contact_sheet(images, angles, size, max)
+}
+
+/// One rendered frame (grey levels in [0, 1], side `size`) as an image to save.
+pub fn gray_image(image: &[f32], size: usize) -> Result<crate::report::figures::Image> {
+    crate::report::figures::Image::gray(image, size)
 }

@@ -4,17 +4,21 @@
 //! forced), filled beside the target and renamed into place at the end, so a failed or interrupted
 //! run leaves no directory that looks finished.
 
-pub mod plot;
+pub mod arrays;
+pub mod figures;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use crate::data::{Observations, write_file_atomic};
 use crate::error::{Error, Result};
+use crate::report::arrays::ReportArrays;
+use crate::report::figures::Figure;
+use crate::pipeline::embed::Embedding;
 use crate::pipeline::compare::{CompareParams, Comparison};
 use crate::pipeline::whitney::SweepPoint;
-use crate::report::plot::{BLUE, Canvas, GREY, ORANGE, Panel, Series, ramp};
 
 /// Version of the `report.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -216,6 +220,88 @@ fn remove_stale_stages(parent: &Path, name: &str) {
     }
 }
 
+/// The JSON summary `netmatch embed` prints on stdout: what ran, what it found, where it went.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EmbedSummary {
+    /// Points N.
+    pub n: usize,
+    /// Observation dimension D.
+    pub dim: usize,
+    /// The ε used.
+    pub eps: f64,
+    /// How ε was chosen.
+    pub eps_rule: &'static str,
+    /// The log-log slope at ε (auto rule).
+    pub eps_slope: Option<f64>,
+    /// The dimension the slope implies (auto rule).
+    pub intrinsic_dimension: Option<f64>,
+    /// The common rank r.
+    pub rank: usize,
+    /// Points per estimated rank.
+    pub rank_histogram: BTreeMap<String, usize>,
+    /// `"gpu"` or `"cpu"`.
+    pub backend: &'static str,
+    /// Why `auto` chose the CPU, if it did.
+    pub backend_note: Option<String>,
+    /// The storage that ran.
+    pub storage: String,
+    /// The adapter or CPU description.
+    pub adapter: String,
+    /// Whether the eigen-solve met its tolerance.
+    pub converged: bool,
+    /// Vectors multiplied by the operator.
+    pub matvecs: usize,
+    /// The eigensolver.
+    pub solver: &'static str,
+    /// Its block size.
+    pub block: usize,
+    /// Passes over the operator.
+    pub passes: usize,
+    /// Restart cycles.
+    pub restarts: usize,
+    /// Largest residual of the returned pairs.
+    pub max_residual: f64,
+    /// The k+1 eigenvalues.
+    pub eigenvalues: Vec<f64>,
+    /// Seconds per stage.
+    pub seconds: BTreeMap<String, f64>,
+    /// The output file, when written.
+    pub out: Option<String>,
+    /// What the user should know (also sent to the observer).
+    pub warnings: Vec<String>,
+}
+
+impl EmbedSummary {
+    /// The summary of `e`, computed from `data`.
+    pub fn new(data: &Observations, e: &Embedding, backend_note: Option<String>, out: Option<String>) -> EmbedSummary {
+        EmbedSummary {
+            n: data.n(),
+            dim: data.dim(),
+            eps: e.eps.eps,
+            eps_rule: e.eps.rule,
+            eps_slope: e.eps.slope,
+            intrinsic_dimension: e.eps.dimension,
+            rank: e.rank,
+            rank_histogram: e.rank_histogram.iter().map(|(r, c)| (r.to_string(), *c)).collect(),
+            backend: e.backend,
+            backend_note,
+            storage: e.storage.clone(),
+            adapter: e.adapter.clone(),
+            converged: e.info.converged,
+            matvecs: e.info.matvecs,
+            solver: e.info.solver,
+            block: e.info.block,
+            passes: e.info.passes,
+            restarts: e.info.restarts,
+            max_residual: e.info.residuals.iter().copied().fold(0.0, f64::max),
+            eigenvalues: e.eigenvalues.clone(),
+            seconds: e.timings.iter().map(|(s, t)| (s.to_string(), *t)).collect(),
+            out,
+            warnings: e.warnings.clone(),
+        }
+    }
+}
+
 /// The extra, run-level facts that go into `report.json` beside the comparison itself.
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
@@ -266,11 +352,13 @@ pub fn report_json(c: &Comparison, p: &CompareParams, run: &RunInfo, sweep: Opti
     );
     o.insert("backend_note".into(), json!(run.backend_note));
     o.insert("whitney_sweep".into(), sweep.map(sweep_json).unwrap_or(Value::Null));
+    o.insert("warnings".into(), json!(c.warnings));
     o.insert("total_seconds".into(), json!(run.seconds));
     v
 }
 
-/// Writes `report.json` and the figures into `dir` (prepared by [`prepare_dir`]); returns the paths.
+/// Writes `report.json`, `report.npz` and the figures (PNG and SVG) into `dir` (an
+/// [`OutputDir`]'s stage); returns the paths.
 pub fn write(
     dir: &Path,
     c: &Comparison,
@@ -285,164 +373,35 @@ pub fn write(
     let text = serde_json::to_string_pretty(&json).map_err(|e| Error::format(&path, e.to_string()))?;
     write_file_atomic(&path, text.as_bytes())?;
     written.push(path);
-    for (name, canvas) in figures(c, data, sweep) {
-        let path = dir.join(name);
-        canvas.save_png(&path)?;
-        written.push(path);
+    let arrays = ReportArrays::new(c, p, data.0, sweep);
+    let path = dir.join("report.npz");
+    arrays.write_npz(&path)?;
+    written.push(path);
+    let mut shown = vec![Figure::Spectra, Figure::Embeddings, Figure::RK, Figure::PredictedVsTrue];
+    if arrays.whitney.is_some() {
+        shown.push(Figure::Whitney);
+    }
+    for figure in shown {
+        written.extend(figures::save(figure, &arrays, dir)?);
     }
     Ok(written)
 }
 
-/// Colour per point: the first input coordinate on a ramp when inputs are present, else the index.
-fn point_colors(o: &Observations) -> Vec<[u8; 3]> {
-    let vals: Vec<f64> = match &o.inputs {
-        Some(x) => x.column(0).to_vec(),
-        None => (0..o.n()).map(|i| i as f64).collect(),
-    };
-    let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    vals.iter().map(|&v| ramp(if hi > lo { (v - lo) / (hi - lo) } else { 0.5 })).collect()
-}
-
-/// The report's figures, by file name.
-pub fn figures(
-    c: &Comparison,
-    (a, b): (&Observations, &Observations),
-    sweep: Option<&[SweepPoint]>,
-) -> Vec<(&'static str, Canvas)> {
-    let mut out = Vec::new();
-    let (ea, eb) = &c.embeddings;
-    // Spectra: the non-trivial eigenvalues side by side.
-    {
-        let mut cv = Canvas::new(640, 440);
-        let ya: Vec<f64> = ea.eigenvalues[1..].to_vec();
-        let yb: Vec<f64> = eb.eigenvalues[1..].to_vec();
-        let xa: Vec<f64> = (1..=ya.len()).map(|i| i as f64).collect();
-        let xb: Vec<f64> = (1..=yb.len()).map(|i| i as f64).collect();
-        let panel = Panel::draw(
-            &mut cv,
-            (0, 0, 640, 440),
-            "SPECTRA A VS B",
-            "COORDINATE K",
-            "EIGENVALUE",
-            &[Series::Line { x: &xa, y: &ya, color: BLUE }, Series::Line { x: &xb, y: &yb, color: ORANGE }],
-            None,
-        );
-        panel.legend(&mut cv, &[("A", BLUE), ("B", ORANGE)]);
-        out.push(("spectra.png", cv));
-    }
-    // Embeddings coloured by the first input coordinate.
-    {
-        let mut cv = Canvas::new(1100, 500);
-        for (k, (name, e, sel, o)) in [("A", ea, &c.selected.0, a), ("B", eb, &c.selected.1, b)].into_iter().enumerate()
-        {
-            let col = |j: usize| e.coords.column(j).to_vec();
-            let (x, y, xl, yl) = if sel.len() >= 2 {
-                (col(sel[0]), col(sel[1]), format!("PSI {}", sel[0]), format!("PSI {}", sel[1]))
-            } else {
-                let xs = match &o.inputs {
-                    Some(inp) => inp.column(0).to_vec(),
-                    None => (0..o.n()).map(|i| i as f64).collect(),
-                };
-                let xl = if o.inputs.is_some() { "INPUT X1" } else { "POINT INDEX" };
-                (
-                    xs,
-                    col(sel.first().copied().unwrap_or(1)),
-                    xl.to_string(),
-                    format!("PSI {}", sel.first().unwrap_or(&1)),
-                )
-            };
-            Panel::draw(
-                &mut cv,
-                (550 * k as i64, 0, 550, 500),
-                &format!("EMBEDDING {name}"),
-                &xl,
-                &yl,
-                &[Series::Points { x: &x, y: &y, colors: point_colors(o), radius: 1 }],
-                None,
-            );
-        }
-        out.push(("embeddings.png", cv));
-    }
-    // r_k curves.
-    {
-        let mut cv = Canvas::new(640, 440);
-        let (ra, rb) = &c.r_k;
-        let xa: Vec<f64> = (1..=ra.len()).map(|i| i as f64).collect();
-        let xb: Vec<f64> = (1..=rb.len()).map(|i| i as f64).collect();
-        let sa: Vec<f64> = c.selected.0.iter().map(|&s| s as f64).collect();
-        let sav: Vec<f64> = c.selected.0.iter().map(|&s| ra[s - 1]).collect();
-        let sb: Vec<f64> = c.selected.1.iter().map(|&s| s as f64).collect();
-        let sbv: Vec<f64> = c.selected.1.iter().map(|&s| rb[s - 1]).collect();
-        let panel = Panel::draw(
-            &mut cv,
-            (0, 0, 640, 440),
-            "LOCAL LINEAR FIT R_K",
-            "COORDINATE K",
-            "R_K",
-            &[
-                Series::Line { x: &xa, y: ra, color: BLUE },
-                Series::Line { x: &xb, y: rb, color: ORANGE },
-                Series::Points { x: &sa, y: &sav, colors: vec![BLUE], radius: 5 },
-                Series::Points { x: &sb, y: &sbv, colors: vec![ORANGE], radius: 3 },
-            ],
-            Some((0.0, 1.05)),
-        );
-        panel.legend(&mut cv, &[("A", BLUE), ("B", ORANGE), ("BIG = SELECTED", GREY)]);
-        out.push(("r_k.png", cv));
-    }
-    // Predicted vs true on the held-out points, every component pooled.
-    {
-        let mut cv = Canvas::new(1100, 500);
-        let ((pab, tab), (pba, tba)) = &c.held_out;
-        for (k, (title, pred, truth, rmse)) in
-            [("T_AB: PREDICTED VS TRUE O_B", pab, tab, c.rmse.0), ("T_BA: PREDICTED VS TRUE O_A", pba, tba, c.rmse.1)]
-                .into_iter()
-                .enumerate()
-        {
-            let x: Vec<f64> = truth.iter().copied().collect();
-            let y: Vec<f64> = pred.iter().copied().collect();
-            let panel = Panel::draw(
-                &mut cv,
-                (550 * k as i64, 0, 550, 500),
-                title,
-                "TRUE (HELD OUT)",
-                "PREDICTED",
-                &[Series::Points { x: &x, y: &y, colors: vec![if k == 0 { ORANGE } else { BLUE }], radius: 1 }],
-                None,
-            );
-            let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-            panel.segment(&mut cv, (lo, lo), (hi, hi), GREY);
-            panel.legend(&mut cv, &[(&format!("RMSE {:.2} %", 100.0 * rmse), GREY)]);
-        }
-        out.push(("predicted_vs_true.png", cv));
-    }
-    // Whitney sweep.
-    if let Some(s) = sweep.filter(|s| !s.is_empty()) {
-        let mut cv = Canvas::new(640, 440);
-        let ok: Vec<&SweepPoint> = s.iter().filter(|p| p.rmse.is_some()).collect();
-        let q: Vec<f64> = ok.iter().map(|p| p.q as f64).collect();
-        // log10 of the RMSE in per cent: the errors span several decades across q.
-        let lg = |v: f64| (100.0 * v).max(1e-6).log10();
-        let ab: Vec<f64> = ok.iter().map(|p| lg(p.rmse.expect("filtered").0)).collect();
-        let ba: Vec<f64> = ok.iter().map(|p| lg(p.rmse.expect("filtered").1)).collect();
-        let rq: Vec<f64> = s.iter().filter(|p| p.reconstruction.0.is_some()).map(|p| p.q as f64).collect();
-        let rin: Vec<f64> = s.iter().filter_map(|p| p.reconstruction.0).map(lg).collect();
-        let mut series =
-            vec![Series::Line { x: &q, y: &ab, color: ORANGE }, Series::Line { x: &q, y: &ba, color: BLUE }];
-        if !rin.is_empty() {
-            series.push(Series::Line { x: &rq, y: &rin, color: GREY });
-        }
-        let panel = Panel::draw(
-            &mut cv,
-            (0, 0, 640, 440),
-            "WHITNEY SWEEP",
-            "NEURONS Q OF A",
-            "LOG10 HELD-OUT RMSE %",
-            &series,
-            None,
-        );
-        panel.legend(&mut cv, &[("T_AB", ORANGE), ("T_BA", BLUE), ("INPUT FROM Q", GREY)]);
-        out.push(("whitney.png", cv));
+/// The Whitney sweep as lines under the summary table: one line per q with its verdict and errors.
+pub fn sweep_table(s: &[SweepPoint]) -> String {
+    let mut out = String::from("  Whitney sweep (A's first q picked neurons vs B):\n");
+    for pt in s {
+        let rec = pt.reconstruction.0.map(|v| format!(", input from q: {:.2} %", 100.0 * v)).unwrap_or_default();
+        out += &match (pt.verdict, pt.rmse) {
+            (Some(v), Some((ab, ba))) => format!(
+                "    q = {}: {} (T_AB {:.2} %, T_BA {:.2} %{rec})\n",
+                pt.q,
+                v.as_str(),
+                100.0 * ab,
+                100.0 * ba
+            ),
+            _ => format!("    q = {}: not comparable ({}){rec}\n", pt.q, pt.error.as_deref().unwrap_or("?")),
+        };
     }
     out
 }

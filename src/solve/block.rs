@@ -24,6 +24,7 @@ use faer::{Accum, Mat, Par};
 
 use crate::backend::Device;
 use crate::error::{Error, Result};
+use crate::observe::Observe;
 use crate::rng::Rng;
 use crate::solve::dense::sym_eig;
 use crate::solve::lanczos::{Eigenpairs, LanczosInfo, LanczosParams};
@@ -43,13 +44,13 @@ pub struct BlockParams {
     pub max_passes: Option<usize>,
     /// Seed of the start block.
     pub seed: u64,
-    /// Report each restart cycle on stderr.
-    pub verbose: bool,
+    /// Where each restart cycle is reported (none by default).
+    pub observe: Observe,
 }
 
 impl Default for BlockParams {
     fn default() -> Self {
-        BlockParams { nev: 11, tol: 1e-5, block: None, basis: None, max_passes: None, seed: 0, verbose: false }
+        BlockParams { nev: 11, tol: 1e-5, block: None, basis: None, max_passes: None, seed: 0, observe: Observe::default() }
     }
 }
 
@@ -66,7 +67,7 @@ impl BlockParams {
             basis: None,
             max_passes: p.max_matvecs.map(|v| v.div_ceil(b)),
             seed: p.seed,
-            verbose: p.verbose,
+            observe: p.observe.clone(),
         }
     }
 }
@@ -172,6 +173,7 @@ fn orthonormalise(v: &Mat<f64>, cols: usize, w: &mut Mat<f64>, rng: &mut Rng) ->
 
 /// Which eigensolver step 5 uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Solver {
     /// [`block_lanczos`] on the device's block product (the default: fewest passes over S).
     #[default]
@@ -294,15 +296,15 @@ pub fn block_lanczos(
             .collect();
         let all = info.residuals.iter().all(|&r| r <= p.tol * scale);
         let out = info.passes + (m - keep) / b > max_passes;
-        if p.verbose {
+        p.observe.detail(|| {
             let worst = info.residuals.iter().copied().fold(0.0, f64::max) / scale;
-            eprintln!(
-                "netmatch:   block lanczos cycle {}: {} passes (b = {b}), worst relative residual {worst:.2e} (tol {:.0e})",
+            format!(
+                "  block lanczos cycle {}: {} passes (b = {b}), worst relative residual {worst:.2e} (tol {:.0e})",
                 info.restarts + 1,
                 info.passes,
                 p.tol
-            );
-        }
+            )
+        });
         let ymat = Mat::<f64>::from_fn(m, m, |i, c| e.vector(c)[i]);
         if all || out {
             info.converged = all;

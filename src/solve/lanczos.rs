@@ -16,6 +16,7 @@
 
 use crate::backend::Device;
 use crate::error::{Error, Result};
+use crate::observe::Observe;
 use crate::rng::Rng;
 use crate::solve::dense::sym_eig;
 
@@ -35,13 +36,13 @@ pub struct LanczosParams {
     pub max_matvecs: Option<usize>,
     /// Seed of the start vector.
     pub seed: u64,
-    /// Report each restart cycle on stderr.
-    pub verbose: bool,
+    /// Where each restart cycle is reported (none by default).
+    pub observe: Observe,
 }
 
 impl Default for LanczosParams {
     fn default() -> Self {
-        LanczosParams { nev: 11, tol: 1e-5, basis: None, max_matvecs: None, seed: 0, verbose: false }
+        LanczosParams { nev: 11, tol: 1e-5, basis: None, max_matvecs: None, seed: 0, observe: Observe::default() }
     }
 }
 
@@ -143,15 +144,15 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
         info.residuals = (0..want).map(|i| (beta_m * e.vector(i)[size - 1]).abs()).collect();
         let all = want == nev && info.residuals.iter().all(|&r| r <= params.tol * scale);
         let out_of_budget = info.matvecs + (m - keep) > budget;
-        if params.verbose {
+        params.observe.detail(|| {
             let worst = info.residuals.iter().copied().fold(0.0, f64::max) / scale;
-            eprintln!(
-                "netmatch:   lanczos cycle {}: {} matvecs, worst relative residual {worst:.2e} (tol {:.0e})",
+            format!(
+                "  lanczos cycle {}: {} matvecs, worst relative residual {worst:.2e} (tol {:.0e})",
                 info.restarts + 1,
                 info.matvecs,
                 params.tol
-            );
-        }
+            )
+        });
         // After convergence, check for missed multiplicities: unless the values already survived an
         // injection unchanged, inject a fresh direction and keep going.
         let mut finished = all;

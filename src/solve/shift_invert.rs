@@ -55,12 +55,9 @@ pub fn shift_invert(s: &Csr, trivial: Option<&[f64]>, p: &BlockParams) -> Result
     }
     let t = Instant::now();
     let llt = factorise(s)?;
-    if p.verbose {
-        eprintln!(
-            "netmatch:   shift-invert: Cholesky of (1+μ)I − S, μ = {SHIFT:.0e}, in {:.2} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
+    p.observe.detail(|| {
+        format!("  shift-invert: Cholesky of (1+μ)I − S, μ = {SHIFT:.0e}, in {:.2} s", t.elapsed().as_secs_f64())
+    });
     // P x = x − v₀ (v₀ᵀ x) for one column, in place.
     let project = |col: &mut [f64]| {
         if let Some(v0) = &v0 {
@@ -108,12 +105,12 @@ pub fn shift_invert(s: &Csr, trivial: Option<&[f64]>, p: &BlockParams) -> Result
         let scale = e.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let worst = residuals.iter().copied().fold(0.0, f64::max);
         let met = worst <= p.tol * scale;
-        if p.verbose {
-            eprintln!(
-                "netmatch:   shift-invert: inner tol {:.0e}: {} passes, worst true residual {worst:.2e} (tol {:.0e})",
+        p.observe.detail(|| {
+            format!(
+                "  shift-invert: inner tol {:.0e}: {} passes, worst true residual {worst:.2e} (tol {:.0e})",
                 inner.tol, e.info.passes, p.tol
-            );
-        }
+            )
+        });
         e.info.converged = met;
         e.info.residuals = residuals;
         e.info.passes = passes;

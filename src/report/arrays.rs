@@ -1,0 +1,124 @@
+//! The arrays behind a comparison's figures, written as `report.npz` so that a user can redraw or
+//! analyse them: the figures are drawn from this struct and nothing else.
+//!
+//! | member | shape | what |
+//! |---|---|---|
+//! | `eigenvalues_a`, `eigenvalues_b` | k+1 | λ₀ ≥ λ₁ ≥ … of each network's operator |
+//! | `r_k_a`, `r_k_b` | k | local linear fit r_k of ψ₁ … ψ_k |
+//! | `selected_a`, `selected_b` | s | the selected coordinates (1-based) |
+//! | `coords_a`, `coords_b` | N×(k+1) | diffusion coordinates ψ (column 0 trivial) |
+//! | `aligned_a`, `matched_b` | N×p | A's selected coordinates aligned to B's, and B's matched ones |
+//! | `colour` | N | the value the embedding plots are coloured by (first input, or the index) |
+//! | `held_out` | T | the rows held out for scoring T_AB and T_BA |
+//! | `predicted_b`, `true_b` | T×D_B | T_AB(o_A) and o_B on the held-out rows |
+//! | `predicted_a`, `true_a` | T×D_A | T_BA(o_B) and o_A on the held-out rows |
+//! | `whitney_q`, `whitney_rmse_ab`, `whitney_rmse_ba`, `whitney_input_rmse` | q | the sweep (NaN: not comparable), when run |
+
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+
+use crate::data::Observations;
+use crate::data::npz;
+use crate::error::Result;
+use crate::pipeline::compare::{CompareParams, Comparison, split};
+use crate::pipeline::whitney::SweepPoint;
+
+/// Everything the figures show, as arrays (see the module table).
+#[derive(Clone, Debug)]
+pub struct ReportArrays {
+    /// Eigenvalues of A and B.
+    pub eigenvalues: (Array1<f64>, Array1<f64>),
+    /// r_k of A and B.
+    pub r_k: (Array1<f64>, Array1<f64>),
+    /// Selected coordinates (1-based) of A and B.
+    pub selected: (Array1<i64>, Array1<i64>),
+    /// Diffusion coordinates of A and B.
+    pub coords: (Array2<f64>, Array2<f64>),
+    /// A's aligned coordinates and B's matched ones.
+    pub aligned: (Array2<f64>, Array2<f64>),
+    /// The colour value of each point (A's first input when present, else the index).
+    pub colour: Array1<f64>,
+    /// Whether `colour` is an input (true) or the point index (false).
+    pub colour_is_input: bool,
+    /// Held-out rows.
+    pub held_out: Array1<i64>,
+    /// (T_AB(o_A), o_B) on the held-out rows.
+    pub ab: (Array2<f64>, Array2<f64>),
+    /// (T_BA(o_B), o_A) on the held-out rows.
+    pub ba: (Array2<f64>, Array2<f64>),
+    /// Held-out relative RMSE of T_AB and T_BA.
+    pub rmse: (f64, f64),
+    /// The Whitney sweep: q, RMSE of T_AB and T_BA, input reconstruction RMSE (NaN where missing).
+    pub whitney: Option<[Array1<f64>; 4]>,
+}
+
+fn ints(v: &[usize]) -> Array1<i64> {
+    v.iter().map(|&x| x as i64).collect()
+}
+
+impl ReportArrays {
+    /// The arrays of comparison `c` of `a` (whose inputs colour the plots) run with `p`.
+    pub fn new(c: &Comparison, p: &CompareParams, a: &Observations, sweep: Option<&[SweepPoint]>) -> ReportArrays {
+        let (ea, eb) = &c.embeddings;
+        let n = ea.coords.nrows();
+        let (colour, colour_is_input) = match &a.inputs {
+            Some(x) => (x.column(0).to_owned(), true),
+            None => ((0..n).map(|i| i as f64).collect(), false),
+        };
+        let (_, test) = split(n, p.test_fraction, p.seed);
+        let ((pab, tab), (pba, tba)) = c.held_out.clone();
+        let whitney = sweep.filter(|s| !s.is_empty()).map(|s| {
+            let col = |f: &dyn Fn(&SweepPoint) -> Option<f64>| s.iter().map(|x| f(x).unwrap_or(f64::NAN)).collect();
+            [
+                col(&|x| Some(x.q as f64)),
+                col(&|x| x.rmse.map(|r| r.0)),
+                col(&|x| x.rmse.map(|r| r.1)),
+                col(&|x| x.reconstruction.0),
+            ]
+        });
+        ReportArrays {
+            eigenvalues: (Array1::from(ea.eigenvalues.clone()), Array1::from(eb.eigenvalues.clone())),
+            r_k: (Array1::from(c.r_k.0.clone()), Array1::from(c.r_k.1.clone())),
+            selected: (ints(&c.selected.0), ints(&c.selected.1)),
+            coords: (ea.coords.clone(), eb.coords.clone()),
+            aligned: (c.alignment.a_aligned.clone(), c.alignment.b_matched.clone()),
+            colour,
+            colour_is_input,
+            held_out: ints(&test),
+            ab: (pab, tab),
+            ba: (pba, tba),
+            rmse: c.rmse,
+            whitney,
+        }
+    }
+
+    /// Writes `report.npz` (atomically) at `path`.
+    pub fn write_npz(&self, path: &Path) -> Result<()> {
+        npz::write_atomic(path, |w| {
+            w.add_array("eigenvalues_a", &self.eigenvalues.0)?;
+            w.add_array("eigenvalues_b", &self.eigenvalues.1)?;
+            w.add_array("r_k_a", &self.r_k.0)?;
+            w.add_array("r_k_b", &self.r_k.1)?;
+            w.add_array("selected_a", &self.selected.0)?;
+            w.add_array("selected_b", &self.selected.1)?;
+            w.add_array("coords_a", &self.coords.0)?;
+            w.add_array("coords_b", &self.coords.1)?;
+            w.add_array("aligned_a", &self.aligned.0)?;
+            w.add_array("matched_b", &self.aligned.1)?;
+            w.add_array("colour", &self.colour)?;
+            w.add_array("held_out", &self.held_out)?;
+            w.add_array("predicted_b", &self.ab.0)?;
+            w.add_array("true_b", &self.ab.1)?;
+            w.add_array("predicted_a", &self.ba.0)?;
+            w.add_array("true_a", &self.ba.1)?;
+            if let Some([q, ab, ba, input]) = &self.whitney {
+                w.add_array("whitney_q", q)?;
+                w.add_array("whitney_rmse_ab", ab)?;
+                w.add_array("whitney_rmse_ba", ba)?;
+                w.add_array("whitney_input_rmse", input)?;
+            }
+            Ok(())
+        })
+    }
+}
