@@ -3,19 +3,7 @@
 // A single workgroup: the norm must be complete before any element is scaled, and there is no global
 // barrier inside a dispatch. CPU twin: src/cpu/lanczos.rs `lanczos_normalise`.
 
-// Keep in sync with `StepParams` in src/gpu/lanczos.rs.
-struct Params {
-    n: u32,
-    ncols: u32,
-    hcol: u32,
-    tmp: u32,
-    flag: u32,
-    dst: u32,
-    m: u32,
-    k: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Params and binding 0 (`p`): shaders/common/lanczos_params.wgsl.
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> coef: array<f32>;
 @group(0) @binding(3) var<storage, read_write> basis: array<f32>;

@@ -2,19 +2,7 @@
 // a CGS2 pass. One invocation per row i (coalesced across the workgroup for every c). CPU twin:
 // src/cpu/lanczos.rs `lanczos_orthogonalise`.
 
-// Keep in sync with `StepParams` in src/gpu/lanczos.rs.
-struct Params {
-    n: u32,
-    ncols: u32,
-    hcol: u32,
-    tmp: u32,
-    flag: u32,
-    dst: u32,
-    m: u32,
-    k: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Params and binding 0 (`p`): shaders/common/lanczos_params.wgsl.
 @group(0) @binding(1) var<storage, read> basis: array<f32>;
 @group(0) @binding(2) var<storage, read> coef: array<f32>;
 @group(0) @binding(3) var<storage, read_write> w: array<f32>;

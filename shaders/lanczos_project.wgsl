@@ -2,19 +2,7 @@
 //   h = <v_c, w>;  coef[tmp + c] = h;  coef[hcol + c] = h (flag 0) or += h (flag 1, the second pass).
 // One workgroup per column, 256-way reduction. CPU twin: src/cpu/lanczos.rs `lanczos_project`.
 
-// Keep in sync with `StepParams` in src/gpu/lanczos.rs (shared by the four lanczos_* kernels).
-struct Params {
-    n: u32,
-    ncols: u32,
-    hcol: u32,
-    tmp: u32,
-    flag: u32,
-    dst: u32,
-    m: u32,
-    k: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Params and binding 0 (`p`): shaders/common/lanczos_params.wgsl.
 @group(0) @binding(1) var<storage, read> basis: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> coef: array<f32>;

@@ -4,19 +4,7 @@
 // One invocation per (row i, column c). The same kernel (flag 0) forms the final Ritz vectors.
 // CPU twin: src/cpu/lanczos.rs `lanczos_restart`.
 
-// Keep in sync with `StepParams` in src/gpu/lanczos.rs.
-struct Params {
-    n: u32,
-    ncols: u32,
-    hcol: u32,
-    tmp: u32,
-    flag: u32,
-    dst: u32,
-    m: u32,
-    k: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Params and binding 0 (`p`): shaders/common/lanczos_params.wgsl.
 @group(0) @binding(1) var<storage, read> old: array<f32>;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> new_basis: array<f32>;

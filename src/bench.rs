@@ -9,16 +9,16 @@ use serde_json::{Value, json};
 
 use crate::backend::{Device, KernelMethod, Precision};
 use crate::cpu::CpuDevice;
-use crate::solve::reference;
 use crate::data::synthetic;
 use crate::error::Result;
 use crate::gpu::{GpuContext, GpuDevice};
+use crate::observe::Observe;
 use crate::pipeline::covariance::local_geometry;
 use crate::pipeline::embed::Storage;
 use crate::pipeline::embed::{EmbedParams, embed};
 use crate::pipeline::kernel::{EpsilonRule, choose_epsilon};
-use crate::observe::Observe;
 use crate::solve::block::Solver;
+use crate::solve::reference;
 
 /// Settings of the embed benchmark.
 #[derive(Clone, Debug)]
@@ -66,13 +66,18 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
     for &(dim, r) in &p.configs {
         for &n in &p.sizes {
             let data = if (dim, r) == (2, 2) {
-                p.observe.detail(|| format!("[bench] N = {n}, (D, r) = (2, 2): mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m));
+                p.observe.detail(|| {
+                    format!("[bench] N = {n}, (D, r) = (2, 2): mushroom data on [0,1]×[0,0.6] (M = {}, σ = 0.01)", p.m)
+                });
                 synthetic::bursts_2d(n, p.m, 0.01, 1.0, 0.6, p.seed, synthetic::mushroom)?
             } else if p.jacobians {
-                p.observe.detail(|| format!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer, exact Jacobians"));
+                p.observe
+                    .detail(|| format!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer, exact Jacobians"));
                 synthetic::tanh_layer_jacobians_r(n, dim, r, p.seed)?
             } else {
-                p.observe.detail(|| format!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer (M = {}, σ = 0.01)", p.m));
+                p.observe.detail(|| {
+                    format!("[bench] N = {n}, (D, r) = ({dim}, {r}): random tanh layer (M = {}, σ = 0.01)", p.m)
+                });
                 synthetic::tanh_layer_bursts_r(n, p.m, dim, r, 0.01, p.seed)?
             };
             // One ε for both paths: the comparison is about the same matrix.
@@ -116,12 +121,14 @@ pub fn bench_embed(p: &BenchParams) -> Result<Value> {
                     }
                     devices.push(Box::new(CpuDevice::new()));
                     for mut dev in devices {
-                        p.observe.detail(|| format!(
-                            "[bench] N = {n}: {} path, {} storage, {} kernel",
-                            dev.kind(),
-                            precision.name(),
-                            kernel.name()
-                        ));
+                        p.observe.detail(|| {
+                            format!(
+                                "[bench] N = {n}: {} path, {} storage, {} kernel",
+                                dev.kind(),
+                                precision.name(),
+                                kernel.name()
+                            )
+                        });
                         let e = embed(&data, &params, dev.as_mut())?;
                         let stages: serde_json::Map<String, Value> =
                             e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect();

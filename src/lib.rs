@@ -15,8 +15,6 @@
 //! - Around them: [`render`] (the horse images), [`nn`] and [`experiments`] (the demo networks,
 //!   behind the default `demos` feature), [`suite`] and [`bench`] (verdict families, benchmarks).
 
-#![warn(missing_docs)]
-
 pub mod backend;
 pub mod bench;
 pub mod cpu;
@@ -28,8 +26,8 @@ pub mod experiments;
 pub mod gpu;
 #[cfg(feature = "demos")]
 pub mod nn;
-pub mod pipeline;
 pub mod observe;
+pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod rng;
@@ -39,7 +37,7 @@ pub mod suite;
 pub mod testing;
 
 pub use backend::{BackendChoice, Device};
-pub use devices::open;
 pub use data::{LocalSource, Observations};
+pub use devices::open;
 pub use error::{Error, Result};
 pub use pipeline::embed::{EmbedParams, Embedding, embed};

@@ -2,6 +2,8 @@
 //! run one command through [`cli::run`], and map the outcome to an exit code: 0 success, 1 error,
 //! 2 usage, 3 not equivalent under `--fail-unless-equivalent`, 4 eigen-solve not converged.
 
+#![expect(clippy::print_stdout, clippy::print_stderr, reason = "the binary is the one place that prints")]
+
 mod cli;
 
 use std::process::ExitCode;
@@ -14,7 +16,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("netmatch: error: {e}");
-            ExitCode::from(1)
+            // An eigen-solve that did not converge is its own outcome (4), as for `embed`.
+            ExitCode::from(if matches!(e, netmatch::Error::Eigen(_)) { 4 } else { 1 })
         }
     }
 }

@@ -64,6 +64,7 @@ pub fn subspace_distance(a: &[f64], b: &[f64], n: usize, k: usize) -> f64 {
 
 /// The GPU context for a test, or `None` when no adapter exists and `NETMATCH_REQUIRE_GPU` is unset.
 /// With `NETMATCH_REQUIRE_GPU=1` a missing adapter panics, so CI cannot pass without one.
+#[expect(clippy::print_stderr, reason = "test support: a skipped GPU test says so in the test log")]
 pub fn gpu_for_test() -> Option<Arc<GpuContext>> {
     match GpuContext::shared() {
         Ok(ctx) => Some(ctx),
@@ -108,6 +109,7 @@ pub fn procrustes_corr_2x2(p1: &[f64], p2: &[f64], t1: &[f64], t2: &[f64]) -> [f
 /// The datafold tutorial case (x uniform on [0,1]², o = (x₁ + x₂³, x₂ − x₁³), N = 2500, M = 100,
 /// σ = 0.01, ε auto) embedded on `dev`; returns |corr| of (ψ₁, ψ₂) with (cos πx₁, cos πx₂) after the
 /// 2×2 orthogonal alignment (the two share an eigenvalue on the square).
+#[expect(clippy::print_stdout, reason = "test support: the case's numbers go to the test log")]
 pub fn datafold_case(dev: &mut dyn crate::backend::Device) -> Result<[f64; 2], String> {
     let data = crate::data::synthetic::mushroom_square(2500, 100, 0.01, 42).map_err(|e| e.to_string())?;
     let params = crate::pipeline::embed::EmbedParams { k: 4, ..Default::default() };

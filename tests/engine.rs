@@ -7,12 +7,12 @@ use std::process::Command;
 
 use netmatch::backend::{Device, Precision};
 use netmatch::cpu::CpuDevice;
-use netmatch::solve::reference;
 use netmatch::data::{LocalSource, Observations, npz, synthetic};
 use netmatch::pipeline::covariance::{local_geometry, spectral_rank};
 use netmatch::pipeline::kernel::{EpsilonRule, GeometryF32, choose_epsilon, normalise};
 use netmatch::solve::block::{BlockParams, block_lanczos};
 use netmatch::solve::lanczos::{LanczosParams, lanczos};
+use netmatch::solve::reference;
 use netmatch::testing::assert_close;
 
 #[test]

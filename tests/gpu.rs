@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use netmatch::backend::{Device, KernelMethod, Precision};
 use netmatch::cpu::CpuDevice;
-use netmatch::solve::reference;
 use netmatch::data::synthetic;
 use netmatch::gpu::{GpuContext, GpuDevice};
 use netmatch::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};
@@ -14,6 +13,7 @@ use netmatch::pipeline::kernel::{GeometryF32, normalise};
 use netmatch::rng::Rng;
 use netmatch::solve::block::{Solver, eigensolve};
 use netmatch::solve::lanczos::{LanczosParams, lanczos};
+use netmatch::solve::reference;
 use netmatch::testing::{assert_close, f32_tol, subspace_distance};
 
 type Test = (&'static str, fn(&Arc<GpuContext>));

@@ -22,7 +22,9 @@ fn load_side(side: &str, file: &Option<PathBuf>, npy: NpyFiles, sigma: f64) -> R
     }
     let src = npy.obs.map(|p| p.display().to_string()).unwrap_or_default();
     let d = netmatch::data::npy::read_observations(&npy, sigma).map_err(|e| match e {
-        Error::Param { name, message } => Error::Param { name, message: format!("(--{side}-… .npy input) {message}") },
+        Error::Param { name, message } => {
+            Error::Param { name, message: format!("(--{side}-… .npy input) {message}") }
+        }
         other => other,
     })?;
     Ok((d, src))
@@ -91,7 +93,14 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     }
     let (mut dev, backend_note) = super::open_backend(a.run.backend, quiet)?;
     let (n, dim_a, dim_b) = (da.n(), da.dim(), db.dim());
-    note(quiet, &format!("A {src_a} (N = {n}, D = {dim_a}), B {src_b} (D = {dim_b}); backend {} ({})", dev.kind(), dev.adapter()));
+    note(
+        quiet,
+        &format!(
+            "A {src_a} (N = {n}, D = {dim_a}), B {src_b} (D = {dim_b}); backend {} ({})",
+            dev.kind(),
+            dev.adapter()
+        ),
+    );
     let choice = whitney::choose_neurons(&da, &db, a.neurons, a.whitney_sweep, &p)?;
     for (side, pk) in [("A", &choice.picks.0), ("B", &choice.picks.1)] {
         if let Some(pk) = pk {

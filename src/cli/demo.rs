@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use netmatch::error::Result;
 use netmatch::experiments::{DemoParams, HorseParams, horse, scalar, summary, vector_field};
 
-use super::args::{DemoArgs, DemoCommand, HorseArgs};
+use super::args::{DemoArgs, DemoCommand, HorseArgs, RunArgs};
 use super::term::{Term, note};
 
 /// Runs one demo.
@@ -17,20 +17,22 @@ pub fn run(command: DemoCommand) -> Result<ExitCode> {
     }
 }
 
+/// What every demo takes from the common flags: output, --force, progress, the backend's spelling.
+fn shared(out: std::path::PathBuf, run: RunArgs) -> DemoParams {
+    DemoParams {
+        out,
+        force: run.force,
+        verbose: !run.quiet,
+        observe: Term::observe(run.quiet),
+        backend: run.backend.name().into(),
+        ..Default::default()
+    }
+}
+
 /// The scalar and vector-field demos.
 fn small(which: &str, a: DemoArgs) -> Result<ExitCode> {
-    let p = DemoParams {
-        out: a.out.unwrap_or_else(|| format!("out/demo-{which}").into()),
-        seed: a.seed,
-        n: a.n,
-        train_n: a.train_n,
-        steps: a.steps,
-        m: a.m,
-        force: a.run.force,
-        verbose: !a.run.quiet,
-        observe: Term::observe(a.run.quiet),
-        backend: a.run.backend.name().into(),
-    };
+    let out = a.out.unwrap_or_else(|| format!("out/demo-{which}").into());
+    let p = DemoParams { seed: a.seed, n: a.n, train_n: a.train_n, steps: a.steps, m: a.m, ..shared(out, a.run) };
     // Refuse bad sizes and an occupied directory before the backend starts or anything trains.
     p.validate()?;
     netmatch::report::check_dir(&p.out, p.force)?;
@@ -49,7 +51,6 @@ fn run_horse(a: HorseArgs) -> Result<ExitCode> {
     let hp = HorseParams { size: a.size, sigma: a.sigma };
     hp.validate(a.frames)?;
     let p = DemoParams {
-        out: a.out.clone(),
         seed: a.seed,
         n: a.frames,
         // The networks train on at most 720 evenly spaced frames (training cost grows with the frames;
@@ -57,10 +58,7 @@ fn run_horse(a: HorseArgs) -> Result<ExitCode> {
         train_n: a.frames.min(DemoParams::horse().train_n),
         steps: a.steps,
         m: 2,
-        force: a.run.force,
-        verbose: !a.run.quiet,
-        observe: Term::observe(a.run.quiet),
-        backend: a.run.backend.name().into(),
+        ..shared(a.out.clone(), a.run)
     };
     p.validate()?;
     netmatch::report::check_dir(&p.out, p.force)?;

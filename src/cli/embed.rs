@@ -14,7 +14,9 @@ use super::term::Term;
 pub fn info() -> Result<ExitCode> {
     let adapters = netmatch::gpu::list_adapters();
     if adapters.is_empty() {
-        println!("no GPU adapters found (a Vulkan driver, e.g. mesa-vulkan-drivers, exposes one); netmatch will use the CPU");
+        println!(
+            "no GPU adapters found (a Vulkan driver, e.g. mesa-vulkan-drivers, exposes one); netmatch will use the CPU"
+        );
     }
     for a in &adapters {
         println!(
@@ -38,7 +40,9 @@ pub fn info() -> Result<ExitCode> {
                 ctx.describe()
             );
             if ctx.is_software() {
-                println!("--backend auto computes on the CPU here (a software adapter); --backend gpu uses the adapter");
+                println!(
+                    "--backend auto computes on the CPU here (a software adapter); --backend gpu uses the adapter"
+                );
             }
         }
         Err(e) => println!("chosen: CPU ({e})"),
@@ -77,7 +81,10 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
     params.covariance.normal_weight = a.normal_weight;
     let (mut dev, note) = super::open_backend(a.backend, false)?;
     if a.verbose {
-        super::term::note(false, &format!("N = {}, D = {}, backend {} ({})", data.n(), data.dim(), dev.kind(), dev.adapter()));
+        super::term::note(
+            false,
+            &format!("N = {}, D = {}, backend {} ({})", data.n(), data.dim(), dev.kind(), dev.adapter()),
+        );
     }
     let e = embed(&data, &params, dev.as_mut())?;
     let keep = e.info.converged || a.allow_unconverged;

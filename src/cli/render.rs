@@ -70,7 +70,10 @@ pub fn run(a: RenderArgs) -> Result<ExitCode> {
         let o = netmatch::render::angle_observations(&mut renderer, &angles, &images, dims, a.h, &big)?;
         npz::write_observations(&dir.join("observations.npz"), &o)?;
         let s = t1.elapsed().as_secs_f64();
-        note(a.run.quiet, &format!("rendered the {dims} finite-difference set(s) and wrote observations.npz in {s:.2} s"));
+        note(
+            a.run.quiet,
+            &format!("rendered the {dims} finite-difference set(s) and wrote observations.npz in {s:.2} s"),
+        );
         jac_secs = Some(s);
     }
     if !a.no_frames {

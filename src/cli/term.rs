@@ -45,11 +45,15 @@ impl Observer for Term {
             Event::Step { task, what, done, total, seconds } if self.tty => {
                 write!(err, "\r\x1b[2K{}", bar(task, done, total, what, seconds))
             }
-            Event::Step { task, what, done, total, seconds } => writeln!(err, "{}", bar(task, done, total, what, seconds)),
+            Event::Step { task, what, done, total, seconds } => {
+                writeln!(err, "{}", bar(task, done, total, what, seconds))
+            }
             Event::Finished { task, what, total, seconds } if self.tty => {
                 writeln!(err, "\r\x1b[2K{}", bar(task, total, total, what, seconds))
             }
-            Event::Finished { task, what, total, seconds } => writeln!(err, "{}", bar(task, total, total, what, seconds)),
+            Event::Finished { task, what, total, seconds } => {
+                writeln!(err, "{}", bar(task, total, total, what, seconds))
+            }
             Event::Detail(text) => writeln!(err, "netmatch: {text}"),
             Event::Warning(text) => writeln!(err, "netmatch: warning: {text}"),
         };

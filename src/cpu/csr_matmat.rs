@@ -4,8 +4,8 @@
 
 use rayon::prelude::*;
 
-use crate::backend::{deinterleave, interleave};
 use crate::backend::Csr;
+use crate::backend::{deinterleave, interleave};
 
 /// Y = S X: `x` column-major N×b, `y` column-major N×b.
 pub fn csr_matmat(s: &Csr, x: &[f32], b: usize, y: &mut [f32]) {

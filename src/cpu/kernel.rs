@@ -5,8 +5,8 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
-use crate::pipeline::covariance::MAX_RANK;
 use crate::backend::GeometryF32;
+use crate::pipeline::covariance::MAX_RANK;
 
 /// Fills `out` (rows × N, row-major) with rows `row0..` of exp(−d²/ε) (or d² when `eps` is `None`).
 pub fn kernel(g: &GeometryF32, eps: Option<f64>, row0: usize, out: &mut [f32]) {

@@ -278,7 +278,10 @@ fn fill_symmetric<T: Copy + Send>(
     let ptr = Shared(out.as_mut_ptr());
     upper_tiles(n).into_par_iter().for_each_init(Scratch::default, |scratch, (i0, j0)| {
         // Moves the whole `Shared` (Send) into the closure, not just its raw-pointer field.
-        #[allow(clippy::redundant_locals)]
+        #[expect(
+            clippy::redundant_locals,
+            reason = "moves the whole Send wrapper into the closure, not its raw-pointer field"
+        )]
         let ptr = ptr;
         let (ri, rj) = (i0..(i0 + TILE).min(n), j0..(j0 + TILE).min(n));
         let (bi, bj) = (ri.len(), rj.len());

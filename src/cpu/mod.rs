@@ -14,9 +14,9 @@ pub mod render;
 
 use half::f16;
 
+use crate::backend::GeometryF32;
 use crate::backend::{Device, KernelMethod, Precision, check_precision, krylov_needs_f32, no_rows_stored};
 use crate::error::{Error, Result};
-use crate::backend::GeometryF32;
 
 /// The CPU backend: the matrix as N rows of N f32 values (or f16 values and a diagonal scale, see
 /// [`Precision::F16`]) and a column-major f32 Krylov basis.

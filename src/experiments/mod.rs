@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use crate::backend::Device;
-use crate::observe::Observe;
 use crate::data::{Observations, npz, synthetic};
 use crate::error::{Error, Result};
 use crate::nn::conv::{ConvLayer, ConvNet, ConvSpec};
 use crate::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
+use crate::observe::Observe;
 use crate::pipeline::compare::{CompareParams, Comparison, compare};
 use crate::pipeline::verdict::Verdict;
 use crate::pipeline::whitney;
@@ -190,7 +190,10 @@ fn observe(p: &DemoParams, net: &Mlp, x: &Array2<f64>, extra: usize, sigma: f64,
     Ok(o)
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one demo comparison: pair, names, files and the sweep, all from the caller"
+)]
 fn run_compare(
     p: &DemoParams,
     shown: &Path,

@@ -27,11 +27,11 @@ pub use context::{AdapterSummary, GpuContext, list_adapters};
 use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
+use crate::backend::GeometryF32;
 use crate::backend::{
     Device, KernelMethod, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored,
 };
 use crate::error::{Error, Result};
-use crate::backend::GeometryF32;
 
 /// Parameter slots in the arena (256 B each on most adapters).
 const ARENA_SLOTS: usize = 8192;

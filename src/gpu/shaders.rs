@@ -24,10 +24,34 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("csr_matmat", include_str!("../../shaders/csr_matmat.wgsl")),
     ("normalise", include_str!("../../shaders/normalise.wgsl")),
-    ("lanczos_project", include_str!("../../shaders/lanczos_project.wgsl")),
-    ("lanczos_orthogonalise", include_str!("../../shaders/lanczos_orthogonalise.wgsl")),
-    ("lanczos_normalise", include_str!("../../shaders/lanczos_normalise.wgsl")),
-    ("lanczos_restart", include_str!("../../shaders/lanczos_restart.wgsl")),
+    (
+        "lanczos_project",
+        concat!(
+            include_str!("../../shaders/common/lanczos_params.wgsl"),
+            include_str!("../../shaders/lanczos_project.wgsl")
+        ),
+    ),
+    (
+        "lanczos_orthogonalise",
+        concat!(
+            include_str!("../../shaders/common/lanczos_params.wgsl"),
+            include_str!("../../shaders/lanczos_orthogonalise.wgsl")
+        ),
+    ),
+    (
+        "lanczos_normalise",
+        concat!(
+            include_str!("../../shaders/common/lanczos_params.wgsl"),
+            include_str!("../../shaders/lanczos_normalise.wgsl")
+        ),
+    ),
+    (
+        "lanczos_restart",
+        concat!(
+            include_str!("../../shaders/common/lanczos_params.wgsl"),
+            include_str!("../../shaders/lanczos_restart.wgsl")
+        ),
+    ),
     ("render", include_str!("../../shaders/render.wgsl")),
 ];
 

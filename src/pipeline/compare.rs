@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::backend::Device;
 use crate::data::Observations;
 use crate::error::{Error, Result};
+use crate::observe::Observe;
 use crate::pipeline::align::{Alignment, align};
 use crate::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use crate::pipeline::embed::{EmbedParams, Embedding, embed};
@@ -17,7 +18,6 @@ use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
 use crate::pipeline::select;
 use crate::pipeline::transform::{Krr, cross_validated_rmse, relative_rmse};
 use crate::pipeline::verdict::{Evidence, Thresholds, Verdict, decide, fold_verdict};
-use crate::observe::Observe;
 use crate::rng::Rng;
 use crate::stats::{Similarity, r2, similarity};
 

@@ -11,8 +11,8 @@
 //! backends: Singer's log-log slope is scale-free in the number of points, so a subsample finds the same
 //! ε while keeping the selection out of the GPU's O(N²) budget.
 
-pub use crate::backend::GeometryF32;
 use crate::backend::Device;
+pub use crate::backend::GeometryF32;
 use crate::error::{Error, Result};
 use crate::pipeline::covariance::LocalGeometry;
 use crate::rng::Rng;

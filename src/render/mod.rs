@@ -254,7 +254,12 @@ pub fn angle_observations(
 
 /// A contact sheet: up to `max` frames spaced evenly through the set, each labelled by its azimuth
 /// (drawn by [`crate::report::figures::contact_sheet`]).
-pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: usize) -> Result<crate::report::figures::Image> {
+pub fn contact_sheet(
+    images: &[f32],
+    angles: &[(f32, f32)],
+    size: usize,
+    max: usize,
+) -> Result<crate::report::figures::Image> {
     crate::report::figures::contact_sheet(images, angles, size, max)
 }
 

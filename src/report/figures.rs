@@ -122,7 +122,8 @@ fn text(e: impl std::fmt::Display) -> String {
 
 /// The smallest range holding `values` (finite ones), widened by 5 % (and to a unit range when flat).
 fn span(values: impl Iterator<Item = f64>) -> Range<f64> {
-    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) =
+        values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if !lo.is_finite() {
         return 0.0..1.0;
     }
@@ -185,7 +186,14 @@ fn spectra<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) 
         .y_label_area_size(60)
         .build_cartesian_2d(index_range(ea.len().max(eb.len())), span(ea.iter().chain(eb).copied()))
         .map_err(text)?;
-    chart.configure_mesh().label_style((FONT, 13)).axis_desc_style((FONT, 14)).x_desc("coordinate k").y_desc("eigenvalue λₖ").draw().map_err(text)?;
+    chart
+        .configure_mesh()
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .x_desc("coordinate k")
+        .y_desc("eigenvalue λₖ")
+        .draw()
+        .map_err(text)?;
     for (name, vals, colour) in [("A", ea, A_COLOUR), ("B", eb, B_COLOUR)] {
         let pts = vals.iter().enumerate().map(|(i, &v)| (i as i32 + 1, v));
         chart
@@ -203,7 +211,9 @@ fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArray
     let panels = plots.split_evenly((1, 2));
     let cr = span(a.colour.iter().copied());
     let colour_of = |v: f64| ramp((v - cr.start) / (cr.end - cr.start));
-    for (area, (name, coords, sel)) in panels.iter().zip([("A", &a.coords.0, &a.selected.0), ("B", &a.coords.1, &a.selected.1)]) {
+    for (area, (name, coords, sel)) in
+        panels.iter().zip([("A", &a.coords.0, &a.selected.0), ("B", &a.coords.1, &a.selected.1)])
+    {
         let col = |j: usize| coords.column(j.min(coords.ncols() - 1)).to_vec();
         let first = sel.first().map_or(1, |&s| s as usize);
         let (x, y, xl, yl) = if sel.len() >= 2 {
@@ -220,7 +230,14 @@ fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArray
             .y_label_area_size(60)
             .build_cartesian_2d(span(x.iter().copied()), span(y.iter().copied()))
             .map_err(text)?;
-        chart.configure_mesh().label_style((FONT, 13)).axis_desc_style((FONT, 14)).x_desc(xl).y_desc(yl).draw().map_err(text)?;
+        chart
+            .configure_mesh()
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .x_desc(xl)
+            .y_desc(yl)
+            .draw()
+            .map_err(text)?;
         let pts = x.iter().zip(&y).zip(a.colour.iter());
         chart.draw_series(pts.map(|((&x, &y), &c)| Circle::new((x, y), 2, colour_of(c).filled()))).map_err(text)?;
     }
@@ -233,7 +250,16 @@ fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArray
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..1.0, cr.clone())
         .map_err(text)?;
-    chart.configure_mesh().label_style((FONT, 13)).axis_desc_style((FONT, 14)).disable_x_mesh().disable_y_mesh().disable_x_axis().y_desc(label).draw().map_err(text)?;
+    chart
+        .configure_mesh()
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .disable_x_mesh()
+        .disable_y_mesh()
+        .disable_x_axis()
+        .y_desc(label)
+        .draw()
+        .map_err(text)?;
     const STEPS: usize = 100;
     let h = (cr.end - cr.start) / STEPS as f64;
     chart
@@ -254,7 +280,14 @@ fn r_k<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> D
         .y_label_area_size(60)
         .build_cartesian_2d(index_range(ra.len().max(rb.len())), 0.0..1.05)
         .map_err(text)?;
-    chart.configure_mesh().label_style((FONT, 13)).axis_desc_style((FONT, 14)).x_desc("coordinate k").y_desc("rₖ").draw().map_err(text)?;
+    chart
+        .configure_mesh()
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .x_desc("coordinate k")
+        .y_desc("rₖ")
+        .draw()
+        .map_err(text)?;
     for (name, r, sel, colour, size) in [("A", ra, &a.selected.0, A_COLOUR, 7), ("B", rb, &a.selected.1, B_COLOUR, 4)] {
         let pts: Vec<(i32, f64)> = r.iter().enumerate().map(|(i, &v)| (i as i32 + 1, v)).collect();
         chart
@@ -270,7 +303,10 @@ fn r_k<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> D
 
 fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> Drawn {
     let panels = root.split_evenly((1, 2));
-    let sides = [("T_AB: predicted vs true o_B", &a.ab, a.rmse.0, B_COLOUR), ("T_BA: predicted vs true o_A", &a.ba, a.rmse.1, A_COLOUR)];
+    let sides = [
+        ("T_AB: predicted vs true o_B", &a.ab, a.rmse.0, B_COLOUR),
+        ("T_BA: predicted vs true o_A", &a.ba, a.rmse.1, A_COLOUR),
+    ];
     for (area, (title, (pred, truth), rmse, colour)) in panels.iter().zip(sides) {
         let r = span(truth.iter().chain(pred.iter()).copied());
         let mut chart = ChartBuilder::on(area)
@@ -280,7 +316,14 @@ fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays
             .y_label_area_size(60)
             .build_cartesian_2d(r.clone(), r.clone())
             .map_err(text)?;
-        chart.configure_mesh().label_style((FONT, 13)).axis_desc_style((FONT, 14)).x_desc("true (held out)").y_desc("predicted").draw().map_err(text)?;
+        chart
+            .configure_mesh()
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .x_desc("true (held out)")
+            .y_desc("predicted")
+            .draw()
+            .map_err(text)?;
         chart
             .draw_series(truth.iter().zip(pred.iter()).map(|(&t, &p)| Circle::new((t, p), 2, colour.mix(0.6).filled())))
             .map_err(text)?;
@@ -309,7 +352,14 @@ fn whitney<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) 
         .y_label_area_size(60)
         .build_cartesian_2d(0..qmax + 1, (lo / 2.0..hi * 2.0).log_scale())
         .map_err(text)?;
-    chart.configure_mesh().label_style((FONT, 13)).axis_desc_style((FONT, 14)).x_desc("neurons q of A").y_desc("held-out RMSE (%)").draw().map_err(text)?;
+    chart
+        .configure_mesh()
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .x_desc("neurons q of A")
+        .y_desc("held-out RMSE (%)")
+        .draw()
+        .map_err(text)?;
     for (name, vals, colour) in [("T_AB", ab, B_COLOUR), ("T_BA", ba, A_COLOUR), ("input from q", input, GREY)] {
         let pts: Vec<(i32, f64)> = q.iter().zip(vals.iter()).filter_map(|(&q, v)| Some((q as i32, pct(v)?))).collect();
         if pts.is_empty() {
@@ -370,7 +420,9 @@ pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: us
             for y in 0..size {
                 for x in 0..size {
                     let g = (images[f * size * size + y * size + x].clamp(0.0, 1.0) * 255.0).round() as u8;
-                    root.draw_pixel(((x0 + x) as i32, (y0 + y) as i32), &RGBColor(g, g, g)).map_err(text).map_err(fail)?;
+                    root.draw_pixel(((x0 + x) as i32, (y0 + y) as i32), &RGBColor(g, g, g))
+                        .map_err(text)
+                        .map_err(fail)?;
                 }
             }
             let label = format!("{:.0}°", angles[f].0.to_degrees());

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 
 use crate::data::{Observations, write_file_atomic};
 use crate::error::{Error, Result};
+use crate::pipeline::compare::{CompareParams, Comparison};
+use crate::pipeline::embed::Embedding;
+use crate::pipeline::whitney::SweepPoint;
 use crate::report::arrays::ReportArrays;
 use crate::report::figures::Figure;
-use crate::pipeline::embed::Embedding;
-use crate::pipeline::compare::{CompareParams, Comparison};
-use crate::pipeline::whitney::SweepPoint;
 
 /// Version of the `report.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -393,13 +393,9 @@ pub fn sweep_table(s: &[SweepPoint]) -> String {
     for pt in s {
         let rec = pt.reconstruction.0.map(|v| format!(", input from q: {:.2} %", 100.0 * v)).unwrap_or_default();
         out += &match (pt.verdict, pt.rmse) {
-            (Some(v), Some((ab, ba))) => format!(
-                "    q = {}: {} (T_AB {:.2} %, T_BA {:.2} %{rec})\n",
-                pt.q,
-                v.as_str(),
-                100.0 * ab,
-                100.0 * ba
-            ),
+            (Some(v), Some((ab, ba))) => {
+                format!("    q = {}: {} (T_AB {:.2} %, T_BA {:.2} %{rec})\n", pt.q, v.as_str(), 100.0 * ab, 100.0 * ba)
+            }
             _ => format!("    q = {}: not comparable ({}){rec}\n", pt.q, pt.error.as_deref().unwrap_or("?")),
         };
     }

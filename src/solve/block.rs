@@ -50,7 +50,15 @@ pub struct BlockParams {
 
 impl Default for BlockParams {
     fn default() -> Self {
-        BlockParams { nev: 11, tol: 1e-5, block: None, basis: None, max_passes: None, seed: 0, observe: Observe::default() }
+        BlockParams {
+            nev: 11,
+            tol: 1e-5,
+            block: None,
+            basis: None,
+            max_passes: None,
+            seed: 0,
+            observe: Observe::default(),
+        }
     }
 }
 

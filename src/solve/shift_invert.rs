@@ -19,8 +19,8 @@ use std::time::Instant;
 use faer::linalg::solvers::Solve;
 use faer::sparse::{SparseColMat, SymbolicSparseColMat};
 
-use crate::error::{Error, Result};
 use crate::backend::Csr;
+use crate::error::{Error, Result};
 use crate::solve::block::{BlockParams, block_lanczos};
 use crate::solve::lanczos::Eigenpairs;
 
