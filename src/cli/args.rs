@@ -6,10 +6,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, RangedU64ValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use netmatch::backend::{BackendChoice, KernelMethod, Precision};
-use netmatch::bench::PeerTask;
 use netmatch::pipeline::embed::{SparseSolve, Storage};
-use netmatch::pipeline::kernel::EpsilonRule;
-use netmatch::pipeline::whitney::Neurons;
 use netmatch::solve::block::Solver;
 
 /// Upper bounds of the size flags, shown in `--help`: every size a user types is checked here, before
@@ -68,33 +65,6 @@ fn closed_unit(s: &str) -> Result<f64, String> {
 fn step(s: &str) -> Result<f32, String> {
     let v = number(s)?;
     if v > 0.0 && v < 0.5 { Ok(v as f32) } else { Err(format!("must lie strictly between 0 and 0.5 rad, got {s}")) }
-}
-
-/// An ε rule: auto, median or a positive number.
-fn eps_rule(s: &str) -> Result<EpsilonRule, String> {
-    s.parse::<EpsilonRule>().map_err(|e| e.to_string())
-}
-
-/// all, auto or a positive neuron count.
-fn neurons(s: &str) -> Result<Neurons, String> {
-    s.parse::<Neurons>().map_err(|e| e.to_string())
-}
-
-/// A benchmark configuration DxR with 65 536 ≥ D ≥ R ≥ 1.
-fn config(s: &str) -> Result<(usize, usize), String> {
-    s.split_once('x')
-        .and_then(|(d, r)| Some((d.trim().parse().ok()?, r.trim().parse().ok()?)))
-        .filter(|&(d, r): &(usize, usize)| d >= r && r >= 1 && d <= 65_536)
-        .ok_or_else(|| format!("expected DxR with 65 536 ≥ D ≥ R ≥ 1, got `{s}`"))
-}
-
-/// A peer task: mushroom, sparse or the N of one exported matrix.
-fn peer_task(s: &str) -> Result<PeerTask, String> {
-    match s {
-        "mushroom" => Ok(PeerTask::Mushroom),
-        "sparse" => Ok(PeerTask::Sparse),
-        _ => s.parse().map(PeerTask::Matrix).map_err(|_| format!("expected mushroom, sparse or an N, got `{s}`")),
-    }
 }
 
 /// Dense kernel precision, or auto (f32 where it fits, else f16).
@@ -200,8 +170,8 @@ pub struct EmbedArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = 10, value_parser = count(1, limits::K))]
     pub k: usize,
     /// Kernel bandwidth: auto (Singer's log-log slope), median, or a positive number (K = exp(−d²/ε)).
-    #[arg(long, default_value = "auto", allow_hyphen_values = true, value_parser = eps_rule)]
-    pub eps: EpsilonRule,
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    pub eps: String,
     /// α of the α-normalisation, in [0, 1] (1 = Laplace–Beltrami).
     #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = closed_unit)]
     pub alpha: f64,
@@ -326,8 +296,8 @@ pub struct PeersRunArgs {
     #[command(flatten)]
     pub common: PeersArgs,
     /// `mushroom`, `sparse` (the exported k-NN kernel at --sparse-n), or the N of one exported matrix.
-    #[arg(long, value_parser = peer_task)]
-    pub task: PeerTask,
+    #[arg(long)]
+    pub task: String,
     /// gpu or cpu.
     #[arg(long, value_parser = PossibleValuesParser::new(["gpu", "cpu"])
         .map(|s| if s == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu }))]
@@ -360,8 +330,8 @@ pub struct BenchEmbedArgs {
     pub cpu_only: bool,
     /// Comma-separated (D, r) configurations as DxR: D observed dimensions of a random tanh layer of r
     /// inputs (2x2 is the mushroom map; 65 536 ≥ D ≥ r ≥ 1).
-    #[arg(long, default_value = "2x2,10x3,50x5", value_delimiter = ',', value_parser = config)]
-    pub configs: Vec<(usize, usize)>,
+    #[arg(long, default_value = "2x2,10x3,50x5", value_delimiter = ',')]
+    pub configs: Vec<String>,
     /// Comma-separated dense kernel precisions to run, each on both paths (f32, f16).
     #[arg(long, value_enum, default_value = "f32", value_delimiter = ',')]
     pub precision: Vec<Precision>,
@@ -439,8 +409,8 @@ pub struct CompareArgs {
     pub out: PathBuf,
     /// Kernel bandwidth: auto (the largest ε at which the Mahalanobis distance stays within its 0.5 %
     /// linear-regime budget for both networks), median, or a number (the check is reported for any ε).
-    #[arg(long, default_value = "auto", allow_hyphen_values = true, value_parser = eps_rule)]
-    pub eps: EpsilonRule,
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    pub eps: String,
     /// Intrinsic dimension d (1–64; default: each network's from its bursts or Jacobians).
     #[arg(long, allow_negative_numbers = true, value_parser = count(1, limits::DIM))]
     pub d: Option<usize>,
@@ -462,8 +432,8 @@ pub struct CompareArgs {
     pub test_fraction: f64,
     /// Neurons of each network to compare: all, auto (2d+1 by variance, skipping dead and saturated
     /// ones, when a file holds more), or a number q.
-    #[arg(long, default_value = "all", value_parser = neurons)]
-    pub neurons: Neurons,
+    #[arg(long, default_value = "all")]
+    pub neurons: String,
     /// Also compare A's first q = 1 … 2d+1 picked neurons against B and report each.
     #[arg(long)]
     pub whitney_sweep: bool,

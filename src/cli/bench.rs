@@ -37,7 +37,7 @@ pub fn embed(a: BenchEmbedArgs) -> Result<ExitCode> {
         jacobians: a.jacobians,
         normal_weight: a.normal_weight,
         export: a.export_geometry,
-        configs: a.configs,
+        configs: super::config::configs(&a.configs)?,
         observe: Term::observe(false),
     };
     println!("{}", json_record(&bench_embed(&p)?, a.out.as_deref())?);

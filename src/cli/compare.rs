@@ -13,6 +13,7 @@ use netmatch::pipeline::whitney;
 use netmatch::report;
 
 use super::args::{CompareArgs, SyntheticPair};
+use super::config;
 use super::term::{Term, note};
 
 /// One side's observations and where they came from: a file, or the `--{side}-…` `.npy` set.
@@ -36,7 +37,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let quiet = a.run.quiet;
     let mut p = CompareParams {
         k: a.k,
-        eps: a.eps,
+        eps: config::eps(&a.eps)?,
         d: a.d,
         gap: a.gap,
         test_fraction: a.test_fraction,
@@ -57,6 +58,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     p.covariance.normal_weight = a.normal_weight;
     p.covariance.rank = a.rank;
     p.validate()?;
+    let neurons = config::neurons(&a.neurons)?;
     // Check the output directory before any work, so a refused run costs nothing; it is created
     // only when the report is complete.
     report::check_dir(&a.out, a.run.force)?;
@@ -101,7 +103,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             dev.adapter()
         ),
     );
-    let choice = whitney::choose_neurons(&da, &db, a.neurons, a.whitney_sweep, &p)?;
+    let choice = whitney::choose_neurons(&da, &db, neurons, a.whitney_sweep, &p)?;
     for (side, pk) in [("A", &choice.picks.0), ("B", &choice.picks.1)] {
         if let Some(pk) = pk {
             let (dead, sat) = (pk.dead.len(), pk.saturated.len());

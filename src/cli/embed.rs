@@ -8,6 +8,7 @@ use netmatch::pipeline::embed::{EmbedParams, embed};
 use netmatch::report::EmbedSummary;
 
 use super::args::{EmbedArgs, SyntheticData};
+use super::config;
 use super::term::Term;
 
 /// Lists the adapters, the one netmatch would choose, and what `auto` computes on.
@@ -53,6 +54,7 @@ pub fn info() -> Result<ExitCode> {
 
 /// Embeds one network's observations; the JSON summary goes to stdout, the arrays to `--out`.
 pub fn run(a: EmbedArgs) -> Result<ExitCode> {
+    let eps = config::eps(&a.eps)?;
     netmatch::pipeline::kernel::check_alpha(a.alpha)?;
     netmatch::report::check_file(&a.out)?;
     let data = match (&a.input, a.synthetic) {
@@ -62,7 +64,7 @@ pub fn run(a: EmbedArgs) -> Result<ExitCode> {
     };
     let mut params = EmbedParams {
         k: a.k,
-        eps: a.eps,
+        eps,
         alpha: a.alpha,
         tol: a.tol,
         max_matvecs: a.max_matvecs,
