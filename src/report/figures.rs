@@ -172,6 +172,17 @@ impl Figure {
     }
 }
 
+/// A chart builder with the house frame: the caption, a 12-pixel margin, room for tick labels and the
+/// axis descriptions.
+fn framed<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: impl AsRef<str>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.caption(caption, (FONT, 20)).margin(12).x_label_area_size(40).y_label_area_size(60);
+    b
+}
+
 /// Integer coordinate index k = 1 … len on the x axis.
 fn index_range(len: usize) -> Range<i32> {
     0..(len as i32 + 1)
@@ -179,11 +190,7 @@ fn index_range(len: usize) -> Range<i32> {
 
 fn spectra<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> Drawn {
     let (ea, eb) = (&a.eigenvalues.0.as_slice().unwrap_or(&[])[1..], &a.eigenvalues.1.as_slice().unwrap_or(&[])[1..]);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Spectra of A and B", (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+    let mut chart = framed(root, "Spectra of A and B")
         .build_cartesian_2d(index_range(ea.len().max(eb.len())), span(ea.iter().chain(eb).copied()))
         .map_err(text)?;
     chart
@@ -223,11 +230,7 @@ fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArray
             let xl = if a.colour_is_input { "input x₁" } else { "point index" };
             (a.colour.to_vec(), col(first), xl.to_string(), format!("ψ{}", sub(first)))
         };
-        let mut chart = ChartBuilder::on(area)
-            .caption(format!("Embedding of {name}"), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
+        let mut chart = framed(area, format!("Embedding of {name}"))
             .build_cartesian_2d(span(x.iter().copied()), span(y.iter().copied()))
             .map_err(text)?;
         chart
@@ -273,11 +276,7 @@ fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArray
 
 fn r_k<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> Drawn {
     let (ra, rb) = (&a.r_k.0, &a.r_k.1);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Local linear fit rₖ", (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+    let mut chart = framed(root, "Local linear fit rₖ")
         .build_cartesian_2d(index_range(ra.len().max(rb.len())), 0.0..1.05)
         .map_err(text)?;
     chart
@@ -309,13 +308,7 @@ fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays
     ];
     for (area, (title, (pred, truth), rmse, colour)) in panels.iter().zip(sides) {
         let r = span(truth.iter().chain(pred.iter()).copied());
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(r.clone(), r.clone())
-            .map_err(text)?;
+        let mut chart = framed(area, title).build_cartesian_2d(r.clone(), r.clone()).map_err(text)?;
         chart
             .configure_mesh()
             .label_style((FONT, 13))
@@ -345,11 +338,7 @@ fn whitney<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) 
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min).min(1.0);
     let hi = all.iter().copied().fold(0.0, f64::max).max(10.0);
     let qmax = q.iter().copied().fold(1.0, f64::max) as i32;
-    let mut chart = ChartBuilder::on(root)
-        .caption("Whitney sweep", (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+    let mut chart = framed(root, "Whitney sweep")
         .build_cartesian_2d(0..qmax + 1, (lo / 2.0..hi * 2.0).log_scale())
         .map_err(text)?;
     chart
