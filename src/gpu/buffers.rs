@@ -120,8 +120,13 @@ impl ParamArena {
 }
 
 /// Builds a bind group for pipeline `name` with the arena at binding 0 and `rest` at 1...
-pub fn bind(ctx: &GpuContext, name: &str, arena: &ParamArena, rest: &[wgpu::BindingResource<'_>]) -> wgpu::BindGroup {
-    let p = ctx.pipelines.get(name);
+pub fn bind(
+    ctx: &GpuContext,
+    shader: super::shaders::Shader,
+    arena: &ParamArena,
+    rest: &[wgpu::BindingResource<'_>],
+) -> wgpu::BindGroup {
+    let (p, name) = (ctx.pipelines.get(shader), shader.name());
     let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: arena.binding() }];
     for (k, r) in rest.iter().enumerate() {
         entries.push(wgpu::BindGroupEntry { binding: k as u32 + 1, resource: r.clone() });

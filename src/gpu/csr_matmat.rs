@@ -4,6 +4,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Uniform parameters of `csr_matmat.wgsl` — keep in sync with `struct Params` there.
@@ -29,7 +30,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "csr_matmat",
+        Shader::CsrMatmat,
         bind_group,
         &params,
         (groups.min(65535), groups.div_ceil(65535)),

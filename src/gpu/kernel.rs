@@ -3,6 +3,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Uniform parameters of `kernel.wgsl` — keep in sync with `struct Params` there.
@@ -39,7 +40,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "kernel",
+        Shader::Kernel,
         bind_group,
         &params,
         (params.n.div_ceil(16), params.rows.div_ceil(16)),

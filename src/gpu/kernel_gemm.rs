@@ -5,6 +5,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Rows and columns of one workgroup's tile (`BM` in the shader).
@@ -44,7 +45,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "kernel_gemm",
+        Shader::KernelGemm,
         bind_group,
         &params,
         (params.n.div_ceil(TILE), params.rows.div_ceil(TILE)),

@@ -5,6 +5,7 @@
 use super::buffers::ParamArena;
 use super::context::GpuContext;
 use super::kernel_gemm::TILE;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Uniform parameters of `kernel_gemm_matmat.wgsl` — keep in sync with `struct Params` there.
@@ -42,7 +43,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "kernel_gemm_matmat",
+        Shader::KernelGemmMatmat,
         bind_group,
         &params,
         (tiles.min(65535), tiles.div_ceil(65535)),

@@ -4,6 +4,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Columns per dispatch: bounds one dispatch's run time (a desktop driver resets a GPU whose single
@@ -45,7 +46,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "kernel_matmat",
+        Shader::KernelMatmat,
         bind_group,
         &params,
         (tiles.min(65535), tiles.div_ceil(65535)),

@@ -4,6 +4,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Uniform parameters of the four `lanczos_*.wgsl` kernels — keep in sync with `struct Params` there.
@@ -51,10 +52,10 @@ pub fn encode(
     p: StepParams,
 ) -> Result<()> {
     let (name, groups) = match op {
-        Op::Project => ("lanczos_project", (p.ncols, 1)),
-        Op::Orthogonalise => ("lanczos_orthogonalise", (p.n.div_ceil(256), 1)),
-        Op::Normalise => ("lanczos_normalise", (1, 1)),
-        Op::Restart => ("lanczos_restart", (p.n.div_ceil(256), p.k + p.flag)),
+        Op::Project => (Shader::LanczosProject, (p.ncols, 1)),
+        Op::Orthogonalise => (Shader::LanczosOrthogonalise, (p.n.div_ceil(256), 1)),
+        Op::Normalise => (Shader::LanczosNormalise, (1, 1)),
+        Op::Restart => (Shader::LanczosRestart, (p.n.div_ceil(256), p.k + p.flag)),
     };
     super::pipelines::dispatch(ctx, pass, arena, name, bind_group, &p, groups)
 }

@@ -3,6 +3,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Vectors per pass in the shader (four vec4 accumulators); narrower blocks are zero-padded, wider
@@ -39,7 +40,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "matmat",
+        Shader::Matmat,
         bind_group,
         &params,
         (groups.min(65535), groups.div_ceil(65535)),

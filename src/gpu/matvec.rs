@@ -3,6 +3,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Uniform parameters of `matvec.wgsl` — keep in sync with `struct Params` there.
@@ -39,7 +40,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "matvec",
+        Shader::Matvec,
         bind_group,
         &params,
         (groups.min(65535), groups.div_ceil(65535)),

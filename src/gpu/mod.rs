@@ -27,6 +27,7 @@ pub use context::{AdapterSummary, GpuContext, list_adapters};
 use self::buffers::{GpuBuffer, ParamArena, bind};
 use self::lanczos::{Op, StepParams};
 use self::readback::Reader;
+use self::shaders::Shader;
 use crate::backend::GeometryF32;
 use crate::backend::{
     Device, KernelMethod, Precision, check_precision, deinterleave, interleave, krylov_needs_f32, no_rows_stored,
@@ -248,6 +249,39 @@ pub fn block_rows(n: usize, precision: Precision, limit: u64, cap: Option<usize>
     Ok(by_limit.min(65535).min(cap.unwrap_or(usize::MAX)).min(n).max(1))
 }
 
+/// Records one compute pass into `enc`: clears the parameter arena, lets `body` encode the
+/// dispatches, then uploads the arena (its parameters must be on the device before the submit).
+/// Every submit of the device goes through here or [`one_pass`].
+fn record_pass(
+    ctx: &GpuContext,
+    enc: &mut wgpu::CommandEncoder,
+    arena: &mut ParamArena,
+    label: &str,
+    body: impl FnOnce(&mut wgpu::ComputePass<'_>, &mut ParamArena) -> Result<()>,
+) -> Result<()> {
+    arena.clear();
+    {
+        let mut pass =
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(label), timestamp_writes: None });
+        body(&mut pass, arena)?;
+    }
+    arena.upload(ctx);
+    Ok(())
+}
+
+/// A new encoder holding one pass recorded by [`record_pass`], for the caller to submit or to read
+/// back from.
+fn one_pass(
+    ctx: &GpuContext,
+    arena: &mut ParamArena,
+    label: &str,
+    body: impl FnOnce(&mut wgpu::ComputePass<'_>, &mut ParamArena) -> Result<()>,
+) -> Result<wgpu::CommandEncoder> {
+    let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+    record_pass(ctx, &mut enc, arena, label, body)?;
+    Ok(enc)
+}
+
 /// Y = S X for the two block products (`matmat`, `csr_matmat`), [`matmat::WIDTH`] vectors per pass:
 /// interleave them into `xbuf`, let `record` encode the pass, read `ybuf` back (one submit and one
 /// read-back per pass), de-interleave. `x` is (column-major X, n, b).
@@ -267,14 +301,7 @@ fn blocked_passes(
         let w = (b - c0).min(W);
         interleave(x, n, c0, w, W, &mut xi);
         xbuf.write(ctx, 0, &xi);
-        arena.clear();
-        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(label), timestamp_writes: None });
-            record(&mut pass, arena)?;
-        }
-        arena.upload(ctx);
+        let enc = one_pass(ctx, arena, label, &mut record)?;
         let yi: Vec<f32> = reader.finish(ctx, enc, &ybuf.buffer, 0, n * W)?;
         deinterleave(&yi, n, W, c0, w, &mut y);
     }
@@ -324,16 +351,18 @@ impl Device for GpuDevice {
         let vec_out = GpuBuffer::<f32>::zeroed(&ctx, "vec out", n)?;
         self.bg_matvec = blocks
             .iter()
-            .map(|b| bind(&ctx, "matvec", &self.arena, &[b.buf.binding(), vec_in.binding(), vec_out.binding()]))
+            .map(|b| bind(&ctx, Shader::Matvec, &self.arena, &[b.buf.binding(), vec_in.binding(), vec_out.binding()]))
             .collect();
         let mm_in = GpuBuffer::<f32>::zeroed(&ctx, "matmat in", (n + 1) * matmat::WIDTH)?;
         let mm_out = GpuBuffer::<f32>::zeroed(&ctx, "matmat out", n * matmat::WIDTH)?;
         self.bg_matmat = blocks
             .iter()
-            .map(|b| bind(&ctx, "matmat", &self.arena, &[b.buf.binding(), mm_in.binding(), mm_out.binding()]))
+            .map(|b| bind(&ctx, Shader::Matmat, &self.arena, &[b.buf.binding(), mm_in.binding(), mm_out.binding()]))
             .collect();
-        self.bg_normalise =
-            blocks.iter().map(|b| bind(&ctx, "normalise", &self.arena, &[vec_in.binding(), b.buf.binding()])).collect();
+        self.bg_normalise = blocks
+            .iter()
+            .map(|b| bind(&ctx, Shader::Normalise, &self.arena, &[vec_in.binding(), b.buf.binding()]))
+            .collect();
         let method = self.method.0.resolve(geom.dim);
         // The products' operands: the factor (and tangent) columns as matrices, with their self
         // projections; the pair-by-pair kernel reads the geometry as uploaded.
@@ -346,23 +375,19 @@ impl Device for GpuDevice {
             .map(|b| match &gemm {
                 Some((cols, selfs, _, _)) => bind(
                     &ctx,
-                    "kernel_gemm",
+                    Shader::KernelGemm,
                     &self.arena,
                     &[obs.binding(), cols.binding(), selfs.binding(), normal_w.binding(), b.buf.binding()],
                 ),
                 None => bind(
                     &ctx,
-                    "kernel",
+                    Shader::Kernel,
                     &self.arena,
                     &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), b.buf.binding()],
                 ),
             })
             .collect();
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("kernel"), timestamp_writes: None });
+        let enc = one_pass(&ctx, &mut self.arena, "kernel", |pass, arena| {
             let inv_eps = eps.map(|e| (1.0 / e) as f32).unwrap_or(0.0);
             let half = u32::from(precision == Precision::F16);
             for (b, bg) in blocks.iter().zip(&bg_kernel) {
@@ -378,7 +403,7 @@ impl Device for GpuDevice {
                             inv_eps,
                             nmat: *nmat as u32,
                         };
-                        kernel_gemm::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                        kernel_gemm::encode(&ctx, pass, arena, bg, p)?;
                     }
                     None => {
                         let p = kernel::KernelParams {
@@ -391,12 +416,12 @@ impl Device for GpuDevice {
                             inv_eps,
                             half,
                         };
-                        kernel::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                        kernel::encode(&ctx, pass, arena, bg, p)?;
                     }
                 }
             }
-        }
-        self.arena.upload(&ctx);
+            Ok(())
+        })?;
         ctx.queue.submit(Some(enc.finish()));
         ctx.wait()?;
         self.blocks = blocks;
@@ -450,7 +475,7 @@ impl Device for GpuDevice {
             let (cols, selfs, nmat, normal) = upload_gemm_operands(&ctx, geom)?;
             let bind_group = bind(
                 &ctx,
-                "kernel_gemm_matmat",
+                Shader::KernelGemmMatmat,
                 &self.arena,
                 &[obs.binding(), cols.binding(), selfs.binding(), normal_w.binding(), x.binding(), y.binding()],
             );
@@ -468,7 +493,7 @@ impl Device for GpuDevice {
         } else {
             let bind_group = bind(
                 &ctx,
-                "kernel_matmat",
+                Shader::KernelMatmat,
                 &self.arena,
                 &[obs.binding(), factors.binding(), tangents.binding(), normal_w.binding(), x.binding(), y.binding()],
             );
@@ -559,11 +584,7 @@ impl Device for GpuDevice {
         };
         vin.write(&ctx, 0, &self.scaled(x));
         let half = self.half_flag();
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matvec"), timestamp_writes: None });
+        let enc = one_pass(&ctx, &mut self.arena, "matvec", |pass, arena| {
             for (b, bg) in self.blocks.iter().zip(&self.bg_matvec) {
                 let p = matvec::MatvecParams {
                     n: n as u32,
@@ -574,10 +595,10 @@ impl Device for GpuDevice {
                     half,
                     _pad: [0; 2],
                 };
-                matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                matvec::encode(&ctx, pass, arena, bg, p)?;
             }
-        }
-        self.arena.upload(&ctx);
+            Ok(())
+        })?;
         let y: Vec<f32> = self.reader.finish(&ctx, enc, &vout.buffer, 0, n)?;
         Ok(self.scale_result(y))
     }
@@ -671,7 +692,7 @@ impl Device for GpuDevice {
         let y = GpuBuffer::<f32>::zeroed(&ctx, "csr y", n * matmat::WIDTH).map_err(what)?;
         let bind_group = bind(
             &ctx,
-            "csr_matmat",
+            Shader::CsrMatmat,
             &self.arena,
             &[indptr.binding(), indices.binding(), values.binding(), x.binding(), y.binding()],
         );
@@ -706,18 +727,14 @@ impl Device for GpuDevice {
             _ => return Err(Error::Shape(format!("normalise: vector of length {} for N = {n}", w.len()))),
         };
         vin.write(&ctx, 0, w);
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass = enc
-                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("normalise"), timestamp_writes: None });
+        let enc = one_pass(&ctx, &mut self.arena, "normalise", |pass, arena| {
             for (b, bg) in self.blocks.iter().zip(&self.bg_normalise) {
                 let p =
                     normalise::NormaliseParams { n: n as u32, rows: b.rows as u32, row0: b.row0 as u32, _pad: [0; 5] };
-                normalise::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                normalise::encode(&ctx, pass, arena, bg, p)?;
             }
-        }
-        self.arena.upload(&ctx);
+            Ok(())
+        })?;
         ctx.queue.submit(Some(enc.finish()));
         ctx.wait()
     }
@@ -755,12 +772,12 @@ impl Device for GpuDevice {
             (
                 self.blocks
                     .iter()
-                    .map(|b| bind(&ctx, "matvec", a, &[b.buf.binding(), v.binding(), w.binding()]))
+                    .map(|b| bind(&ctx, Shader::Matvec, a, &[b.buf.binding(), v.binding(), w.binding()]))
                     .collect::<Vec<_>>(),
-                bind(&ctx, "lanczos_project", a, &[v.binding(), w.binding(), coef.binding()]),
-                bind(&ctx, "lanczos_orthogonalise", a, &[v.binding(), coef.binding(), w.binding()]),
-                bind(&ctx, "lanczos_normalise", a, &[w.binding(), coef.binding(), v.binding()]),
-                bind(&ctx, "lanczos_restart", a, &[v.binding(), y.binding(), other.binding()]),
+                bind(&ctx, Shader::LanczosProject, a, &[v.binding(), w.binding(), coef.binding()]),
+                bind(&ctx, Shader::LanczosOrthogonalise, a, &[v.binding(), coef.binding(), w.binding()]),
+                bind(&ctx, Shader::LanczosNormalise, a, &[w.binding(), coef.binding(), v.binding()]),
+                bind(&ctx, Shader::LanczosRestart, a, &[v.binding(), y.binding(), other.binding()]),
             )
         };
         let (m0, p0, o0, n0, r0) = mk(0);
@@ -778,17 +795,11 @@ impl Device for GpuDevice {
             bg_norm: [n0, n1],
             bg_restart: [r0, r1],
         };
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("krylov begin"),
-                timestamp_writes: None,
-            });
+        let enc = one_pass(&ctx, &mut self.arena, "krylov begin", |pass, arena| {
             let p = StepParams { n: n as u32, dst: 0, flag: 0, ..Default::default() };
-            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[0], Op::Normalise, p)?;
-        }
-        self.arena.upload(&ctx);
+            lanczos::encode(&ctx, pass, arena, &k.bg_norm[0], Op::Normalise, p)?;
+            Ok(())
+        })?;
         ctx.queue.submit(Some(enc.finish()));
         ctx.wait()?;
         self.krylov = Some(k);
@@ -813,12 +824,7 @@ impl Device for GpuDevice {
         // them all, the cycle is split over several submits (still no synchronisation in between).
         loop {
             let end = (j + steps_per_submit).min(to);
-            self.arena.clear();
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("lanczos cycle"),
-                    timestamp_writes: None,
-                });
+            record_pass(&ctx, &mut enc, &mut self.arena, "lanczos cycle", |pass, arena| {
                 for step in j..end {
                     for (b, bg) in self.blocks.iter().zip(&k.bg_matvec[cur]) {
                         let p = matvec::MatvecParams {
@@ -830,7 +836,7 @@ impl Device for GpuDevice {
                             half: 0,
                             _pad: [0; 2],
                         };
-                        matvec::encode(&ctx, &mut pass, &mut self.arena, bg, p)?;
+                        matvec::encode(&ctx, pass, arena, bg, p)?;
                     }
                     let base = StepParams {
                         n: n as u32,
@@ -843,8 +849,8 @@ impl Device for GpuDevice {
                     // CGS2: project, subtract, project again (accumulating into H), subtract again.
                     for pass_no in 0..2u32 {
                         let p = StepParams { flag: pass_no, ..base };
-                        lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_project[cur], Op::Project, p)?;
-                        lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_orth[cur], Op::Orthogonalise, p)?;
+                        lanczos::encode(&ctx, pass, arena, &k.bg_project[cur], Op::Project, p)?;
+                        lanczos::encode(&ctx, pass, arena, &k.bg_orth[cur], Op::Orthogonalise, p)?;
                     }
                     let p = StepParams {
                         hcol: (step * (m + 1) + step + 1) as u32,
@@ -852,10 +858,10 @@ impl Device for GpuDevice {
                         dst: ((step + 1) * n) as u32,
                         ..base
                     };
-                    lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[cur], Op::Normalise, p)?;
+                    lanczos::encode(&ctx, pass, arena, &k.bg_norm[cur], Op::Normalise, p)?;
                 }
-            }
-            self.arena.upload(&ctx);
+                Ok(())
+            })?;
             j = end;
             if j >= to {
                 break;
@@ -875,15 +881,11 @@ impl Device for GpuDevice {
             return Err(Error::Eigen(format!("restart with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
         }
         k.y.write(&ctx, 0, y);
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("restart"), timestamp_writes: None });
+        let enc = one_pass(&ctx, &mut self.arena, "restart", |pass, arena| {
             let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 1, ..Default::default() };
-            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_restart[cur], Op::Restart, p)?;
-        }
-        self.arena.upload(&ctx);
+            lanczos::encode(&ctx, pass, arena, &k.bg_restart[cur], Op::Restart, p)?;
+            Ok(())
+        })?;
         ctx.queue.submit(Some(enc.finish()));
         if let Some(k) = self.krylov.as_mut() {
             k.cur = 1 - cur;
@@ -904,21 +906,17 @@ impl Device for GpuDevice {
         }
         k.w.write(&ctx, 0, v);
         let tmp = ((m + 1) * m) as u32;
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("inject"), timestamp_writes: None });
+        let enc = one_pass(&ctx, &mut self.arena, "inject", |pass, arena| {
             // CGS2 against columns 0..k; the projections go to the scratch slot only (hcol = tmp).
             let base = StepParams { n: n as u32, ncols: kk as u32, hcol: tmp, tmp, m: m as u32, ..Default::default() };
             for _ in 0..2 {
-                lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_project[cur], Op::Project, base)?;
-                lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_orth[cur], Op::Orthogonalise, base)?;
+                lanczos::encode(&ctx, pass, arena, &k.bg_project[cur], Op::Project, base)?;
+                lanczos::encode(&ctx, pass, arena, &k.bg_orth[cur], Op::Orthogonalise, base)?;
             }
             let p = StepParams { dst: (kk * n) as u32, flag: 0, ..base };
-            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_norm[cur], Op::Normalise, p)?;
-        }
-        self.arena.upload(&ctx);
+            lanczos::encode(&ctx, pass, arena, &k.bg_norm[cur], Op::Normalise, p)?;
+            Ok(())
+        })?;
         ctx.queue.submit(Some(enc.finish()));
         ctx.check()
     }
@@ -932,17 +930,11 @@ impl Device for GpuDevice {
             return Err(Error::Eigen(format!("Ritz vectors with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
         }
         k.y.write(&ctx, 0, y);
-        self.arena.clear();
-        let mut enc = self.encoder();
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("ritz vectors"),
-                timestamp_writes: None,
-            });
+        let enc = one_pass(&ctx, &mut self.arena, "ritz vectors", |pass, arena| {
             let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 0, ..Default::default() };
-            lanczos::encode(&ctx, &mut pass, &mut self.arena, &k.bg_restart[cur], Op::Restart, p)?;
-        }
-        self.arena.upload(&ctx);
+            lanczos::encode(&ctx, pass, arena, &k.bg_restart[cur], Op::Restart, p)?;
+            Ok(())
+        })?;
         self.reader.finish(&ctx, enc, &k.basis[1 - cur].buffer, 0, kk * n)
     }
 }

@@ -3,6 +3,7 @@
 
 use super::buffers::ParamArena;
 use super::context::GpuContext;
+use super::shaders::Shader;
 use crate::error::Result;
 
 /// Uniform parameters of `normalise.wgsl` — keep in sync with `struct Params` there.
@@ -31,7 +32,7 @@ pub fn encode(
         ctx,
         pass,
         arena,
-        "normalise",
+        Shader::Normalise,
         bind_group,
         &params,
         (params.n.div_ceil(256), params.rows),

@@ -3,10 +3,8 @@
 //! always the kernel's uniform parameter struct, bound with a dynamic offset into a shared parameter
 //! arena (see [`super::buffers::ParamArena`]).
 
-use std::collections::HashMap;
-
-use super::shaders;
-use crate::error::{Error, Result};
+use super::shaders::Shader;
+use crate::error::Result;
 
 /// How a binding is used by its kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +17,8 @@ pub enum Slot {
     Write,
 }
 
-/// One kernel's declaration.
+/// One kernel's declaration: its name and bindings (from [`Shader`]).
+#[derive(Clone, Copy, Debug)]
 pub struct Decl {
     /// Shader (and stage) name.
     pub name: &'static str,
@@ -27,24 +26,20 @@ pub struct Decl {
     pub slots: &'static [Slot],
 }
 
-use Slot::{Params, Read, Write};
+const fn decls() -> [Decl; Shader::ALL.len()] {
+    let mut out = [Decl { name: "", slots: &[] }; Shader::ALL.len()];
+    let mut i = 0;
+    while i < Shader::ALL.len() {
+        out[i] = Decl { name: Shader::ALL[i].name(), slots: Shader::ALL[i].slots() };
+        i += 1;
+    }
+    out
+}
 
-/// Every pipeline netmatch uses.
-pub const DECLS: &[Decl] = &[
-    Decl { name: "kernel", slots: &[Params, Read, Read, Read, Read, Write] },
-    Decl { name: "kernel_gemm", slots: &[Params, Read, Read, Read, Read, Write] },
-    Decl { name: "kernel_gemm_matmat", slots: &[Params, Read, Read, Read, Read, Read, Write] },
-    Decl { name: "matvec", slots: &[Params, Read, Read, Write] },
-    Decl { name: "matmat", slots: &[Params, Read, Read, Write] },
-    Decl { name: "kernel_matmat", slots: &[Params, Read, Read, Read, Read, Read, Write] },
-    Decl { name: "csr_matmat", slots: &[Params, Read, Read, Read, Read, Write] },
-    Decl { name: "normalise", slots: &[Params, Read, Write] },
-    Decl { name: "lanczos_project", slots: &[Params, Read, Read, Write] },
-    Decl { name: "lanczos_orthogonalise", slots: &[Params, Read, Read, Write] },
-    Decl { name: "lanczos_normalise", slots: &[Params, Read, Write, Write] },
-    Decl { name: "lanczos_restart", slots: &[Params, Read, Read, Write] },
-    Decl { name: "render", slots: &[Params, Read, Read, Write] },
-];
+const DECL_TABLE: [Decl; Shader::ALL.len()] = decls();
+
+/// Every pipeline netmatch uses, as [`Shader::ALL`] orders them.
+pub const DECLS: &[Decl] = &DECL_TABLE;
 
 /// A built pipeline with its bind-group layout.
 pub struct Pipeline {
@@ -56,9 +51,9 @@ pub struct Pipeline {
     pub params_size: u64,
 }
 
-/// All pipelines by name.
+/// All pipelines, indexed by [`Shader`].
 pub struct Pipelines {
-    map: HashMap<&'static str, Pipeline>,
+    list: Vec<Pipeline>,
 }
 
 /// Size of every uniform parameter struct (eight 32-bit fields; each kernel's layout test checks it).
@@ -67,10 +62,10 @@ pub const PARAMS_SIZE: u64 = 32;
 impl Pipelines {
     /// Compiles every declared kernel.
     pub fn new(device: &wgpu::Device) -> Result<Self> {
-        let mut map = HashMap::new();
-        for decl in DECLS {
-            let src = shaders::source(decl.name)
-                .ok_or_else(|| Error::Gpu(format!("no shader registered for pipeline `{}`", decl.name)))?;
+        let mut list = Vec::with_capacity(Shader::ALL.len());
+        for shader in Shader::ALL {
+            let decl = Decl { name: shader.name(), slots: shader.slots() };
+            let src = shader.source();
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(decl.name),
                 source: wgpu::ShaderSource::Wgsl(src.into()),
@@ -111,30 +106,30 @@ impl Pipelines {
                 compilation_options: Default::default(),
                 cache: None,
             });
-            map.insert(decl.name, Pipeline { pipeline, layout, params_size: PARAMS_SIZE });
+            list.push(Pipeline { pipeline, layout, params_size: PARAMS_SIZE });
         }
-        Ok(Pipelines { map })
+        Ok(Pipelines { list })
     }
 
-    /// The pipeline `name` (a name from [`DECLS`]).
-    pub fn get(&self, name: &str) -> &Pipeline {
-        self.map.get(name).unwrap_or_else(|| panic!("pipeline `{name}` is not declared in DECLS"))
+    /// The pipeline of `shader` (built for every shader in [`Pipelines::new`]).
+    pub fn get(&self, shader: Shader) -> &Pipeline {
+        &self.list[shader as usize]
     }
 }
 
-/// Records one dispatch of pipeline `name`: stages `params` in the arena, binds `bind_group` at that
+/// Records one dispatch of `shader`'s pipeline: stages `params` in the arena, binds `bind_group` at that
 /// slot's dynamic offset, and dispatches `groups` workgroups. Every stage encoder goes through here.
 pub fn dispatch<P: bytemuck::Pod>(
     ctx: &super::context::GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut super::buffers::ParamArena,
-    name: &str,
+    shader: Shader,
     bind_group: &wgpu::BindGroup,
     params: &P,
     groups: (u32, u32),
 ) -> Result<()> {
     let off = arena.push(params)?;
-    pass.set_pipeline(&ctx.pipelines.get(name).pipeline);
+    pass.set_pipeline(&ctx.pipelines.get(shader).pipeline);
     pass.set_bind_group(0, bind_group, &[off]);
     pass.dispatch_workgroups(groups.0, groups.1, 1);
     Ok(())

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::buffers::{GpuBuffer, ParamArena, bind};
 use super::context::GpuContext;
 use super::readback::Reader;
+use super::shaders::Shader;
 use crate::error::{Error, Result};
 use crate::render::{CAMERA_Z, HIT_EPS, Scene, VIEW_HALF_WIDTH};
 
@@ -68,7 +69,7 @@ impl GpuRenderer {
         let angles: GpuBuffer<[f32; 2]> = GpuBuffer::zeroed(&ctx, "angles", batch)?;
         let image: GpuBuffer<f32> = GpuBuffer::zeroed(&ctx, "image", batch * size * size)?;
         let arena = ParamArena::new(&ctx, 4);
-        let bind_group = bind(&ctx, "render", &arena, &[scene_buf.binding(), angles.binding(), image.binding()]);
+        let bind_group = bind(&ctx, Shader::Render, &arena, &[scene_buf.binding(), angles.binding(), image.binding()]);
         Ok(GpuRenderer {
             parts: scene.parts() as u32,
             smooth_k: scene.smooth_k,
@@ -107,7 +108,6 @@ impl GpuRenderer {
         for chunk in angles.chunks(self.batch) {
             let a: Vec<[f32; 2]> = chunk.iter().map(|&(t, p)| [t, p]).collect();
             self.angles.write(&ctx, 0, &a);
-            self.arena.clear();
             let params = RenderParams {
                 size: self.size as u32,
                 frames: chunk.len() as u32,
@@ -118,21 +118,10 @@ impl GpuRenderer {
                 smooth_k: self.smooth_k,
                 hit_eps: HIT_EPS,
             };
-            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("render") });
-            {
-                let mut pass = enc
-                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("render"), timestamp_writes: None });
-                super::pipelines::dispatch(
-                    &ctx,
-                    &mut pass,
-                    &mut self.arena,
-                    "render",
-                    &self.bind_group,
-                    &params,
-                    ((px as u32).div_ceil(64), chunk.len() as u32),
-                )?;
-            }
-            self.arena.upload(&ctx);
+            let groups = ((px as u32).div_ceil(64), chunk.len() as u32);
+            let enc = super::one_pass(&ctx, &mut self.arena, "render", |pass, arena| {
+                super::pipelines::dispatch(&ctx, pass, arena, Shader::Render, &self.bind_group, &params, groups)
+            })?;
             out.extend(self.reader.finish::<f32>(&ctx, enc, &self.image.buffer, 0, chunk.len() * px)?);
         }
         ctx.check()?;
