@@ -183,6 +183,39 @@ fn framed<'a, 'b, DB: DrawingBackend>(
     b
 }
 
+/// The house axes on a chart: tick labels and axis descriptions in the registered font.
+macro_rules! axes {
+    ($chart:expr, $x:expr, $y:expr) => {
+        $chart
+            .configure_mesh()
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .x_desc($x)
+            .y_desc($y)
+            .draw()
+            .map_err(text)?
+    };
+}
+
+/// A 2-pixel line series with its legend entry.
+macro_rules! line {
+    ($chart:expr, $points:expr, $colour:expr, $label:expr) => {{
+        let colour = $colour;
+        $chart
+            .draw_series(LineSeries::new($points, colour.stroke_width(2)))
+            .map_err(text)?
+            .label($label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+    }};
+}
+
+/// The legend box of a chart.
+macro_rules! legend {
+    ($chart:expr) => {
+        $chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw().map_err(text)
+    };
+}
+
 /// Integer coordinate index k = 1 … len on the x axis.
 fn index_range(len: usize) -> Range<i32> {
     0..(len as i32 + 1)
@@ -193,24 +226,13 @@ fn spectra<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) 
     let mut chart = framed(root, "Spectra of A and B")
         .build_cartesian_2d(index_range(ea.len().max(eb.len())), span(ea.iter().chain(eb).copied()))
         .map_err(text)?;
-    chart
-        .configure_mesh()
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .x_desc("coordinate k")
-        .y_desc("eigenvalue λₖ")
-        .draw()
-        .map_err(text)?;
+    axes!(chart, "coordinate k", "eigenvalue λₖ");
     for (name, vals, colour) in [("A", ea, A_COLOUR), ("B", eb, B_COLOUR)] {
         let pts = vals.iter().enumerate().map(|(i, &v)| (i as i32 + 1, v));
-        chart
-            .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
-            .map_err(text)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+        line!(chart, pts.clone(), colour, name);
         chart.draw_series(pts.map(|p| Circle::new(p, 3, colour.filled()))).map_err(text)?;
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw().map_err(text)
+    legend!(chart)
 }
 
 fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> Drawn {
@@ -233,14 +255,7 @@ fn embeddings<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArray
         let mut chart = framed(area, format!("Embedding of {name}"))
             .build_cartesian_2d(span(x.iter().copied()), span(y.iter().copied()))
             .map_err(text)?;
-        chart
-            .configure_mesh()
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .x_desc(xl)
-            .y_desc(yl)
-            .draw()
-            .map_err(text)?;
+        axes!(chart, xl, yl);
         let pts = x.iter().zip(&y).zip(a.colour.iter());
         chart.draw_series(pts.map(|((&x, &y), &c)| Circle::new((x, y), 2, colour_of(c).filled()))).map_err(text)?;
     }
@@ -279,25 +294,14 @@ fn r_k<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> D
     let mut chart = framed(root, "Local linear fit rₖ")
         .build_cartesian_2d(index_range(ra.len().max(rb.len())), 0.0..1.05)
         .map_err(text)?;
-    chart
-        .configure_mesh()
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .x_desc("coordinate k")
-        .y_desc("rₖ")
-        .draw()
-        .map_err(text)?;
+    axes!(chart, "coordinate k", "rₖ");
     for (name, r, sel, colour, size) in [("A", ra, &a.selected.0, A_COLOUR, 7), ("B", rb, &a.selected.1, B_COLOUR, 4)] {
         let pts: Vec<(i32, f64)> = r.iter().enumerate().map(|(i, &v)| (i as i32 + 1, v)).collect();
-        chart
-            .draw_series(LineSeries::new(pts, colour.stroke_width(2)))
-            .map_err(text)?
-            .label(format!("{name} (dots: selected)"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+        line!(chart, pts, colour, format!("{name} (dots: selected)"));
         let marks = sel.iter().filter_map(|&s| Some((s as i32, *r.get((s as usize).checked_sub(1)?)?)));
         chart.draw_series(marks.map(|p| Circle::new(p, size, colour.filled()))).map_err(text)?;
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw().map_err(text)
+    legend!(chart)
 }
 
 fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> Drawn {
@@ -309,14 +313,7 @@ fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays
     for (area, (title, (pred, truth), rmse, colour)) in panels.iter().zip(sides) {
         let r = span(truth.iter().chain(pred.iter()).copied());
         let mut chart = framed(area, title).build_cartesian_2d(r.clone(), r.clone()).map_err(text)?;
-        chart
-            .configure_mesh()
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .x_desc("true (held out)")
-            .y_desc("predicted")
-            .draw()
-            .map_err(text)?;
+        axes!(chart, "true (held out)", "predicted");
         chart
             .draw_series(truth.iter().zip(pred.iter()).map(|(&t, &p)| Circle::new((t, p), 2, colour.mix(0.6).filled())))
             .map_err(text)?;
@@ -325,7 +322,7 @@ fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays
             .map_err(text)?
             .label(format!("held-out RMSE {:.2} %", 100.0 * rmse))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY));
-        chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw().map_err(text)?;
+        legend!(chart)?;
     }
     Ok(())
 }
@@ -341,27 +338,16 @@ fn whitney<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) 
     let mut chart = framed(root, "Whitney sweep")
         .build_cartesian_2d(0..qmax + 1, (lo / 2.0..hi * 2.0).log_scale())
         .map_err(text)?;
-    chart
-        .configure_mesh()
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .x_desc("neurons q of A")
-        .y_desc("held-out RMSE (%)")
-        .draw()
-        .map_err(text)?;
+    axes!(chart, "neurons q of A", "held-out RMSE (%)");
     for (name, vals, colour) in [("T_AB", ab, B_COLOUR), ("T_BA", ba, A_COLOUR), ("input from q", input, GREY)] {
         let pts: Vec<(i32, f64)> = q.iter().zip(vals.iter()).filter_map(|(&q, v)| Some((q as i32, pct(v)?))).collect();
         if pts.is_empty() {
             continue;
         }
-        chart
-            .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
-            .map_err(text)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+        line!(chart, pts.clone(), colour, name);
         chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled()))).map_err(text)?;
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(BLACK).draw().map_err(text)
+    legend!(chart)
 }
 
 /// Draws `figure` of `a` as `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
