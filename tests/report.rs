@@ -36,6 +36,12 @@ fn report_npz_and_figures_are_written_and_read_back() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["verdict"], "equivalent");
     assert!(json["warnings"].is_array(), "report.json lists its warnings (possibly none)");
+    // The typed schema reads the file back and writes it out again unchanged.
+    let typed: netmatch::report::Report =
+        serde_json::from_value(json.clone()).expect("report.json fits the typed schema");
+    assert_eq!(typed.schema_version, netmatch::report::SCHEMA_VERSION);
+    assert_eq!(typed.comparison.verdict, "equivalent");
+    assert_eq!(serde_json::to_value(&typed).unwrap(), json, "typed round trip changed report.json");
     let n = json["n"].as_u64().unwrap() as usize;
     let k = json["parameters"]["k"].as_u64().unwrap() as usize;
 

@@ -4,7 +4,7 @@
 //! on the held-out rest, the direct regression baselines, context similarities, and the verdict.
 
 use ndarray::{Array2, Axis};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::backend::Device;
 use crate::data::Observations;
@@ -13,11 +13,11 @@ use crate::observe::Observe;
 use crate::pipeline::align::{Alignment, align};
 use crate::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};
 use crate::pipeline::embed::{EmbedParams, Embedding, embed};
-use crate::pipeline::epsilon::{BUDGET, Diagnostics, LinearCheck, pair_stats};
+use crate::pipeline::epsilon::{Diagnostics, LinearCheck, pair_stats};
 use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
 use crate::pipeline::select;
 use crate::pipeline::transform::{Krr, cross_validated_rmse, relative_rmse};
-use crate::pipeline::verdict::{Evidence, Thresholds, Verdict, decide, fold_verdict};
+use crate::pipeline::verdict::{Evidence, Thresholds, Verdict, decide};
 use crate::rng::Rng;
 use crate::stats::{Similarity, r2, similarity};
 
@@ -525,95 +525,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
 impl Comparison {
     /// The report as JSON (the `report.json` schema documented in the README).
     pub fn to_json(&self, p: &CompareParams) -> Value {
-        let (ea, eb) = &self.embeddings;
-        let emb = |e: &Embedding, r: &Vec<f64>, sel: &Vec<usize>, inp: Option<f64>| {
-            json!({
-                "eigenvalues": e.eigenvalues,
-                "rank": e.rank,
-                "rank_histogram": e.rank_histogram.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-                "r_k": r,
-                "selected": sel,
-                "matvecs": e.info.matvecs,
-                "passes": e.info.passes,
-                "solver": e.info.solver,
-                "converged": e.info.converged,
-                "input_reconstruction_rmse": inp,
-                "seconds": e.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect::<serde_json::Map<_, _>>(),
-            })
-        };
-        let eps_json = |e: &EpsilonChoice| {
-            json!({"rule": e.rule, "eps": e.eps, "slope": e.slope, "implied_dimension": e.dimension,
-                   "plateau": e.plateau.map(|(lo, hi)| [lo, hi])})
-        };
-        json!({
-            "verdict": self.verdict.as_str(),
-            "reasons": self.reasons,
-            "n": self.embeddings.0.coords.nrows(),
-            "eps": self.eps,
-            "eps_a": eps_json(&self.eps_choices.0),
-            "eps_b": eps_json(&self.eps_choices.1),
-            "linear_regime": {
-                "budget": BUDGET,
-                "eps_lin": [self.linear.eps_lin.0, self.linear.eps_lin.1],
-                "eps_samp": [self.linear.eps_samp.0, self.linear.eps_samp.1],
-                "error_estimate": [self.linear.error.0, self.linear.error.1],
-                "normal_fraction": [self.linear.diagnostics.0.normal, self.linear.diagnostics.1.normal],
-                "asymmetry_rms": [self.linear.diagnostics.0.asym2.sqrt(), self.linear.diagnostics.1.asym2.sqrt()],
-                "neighbours": [self.linear.diagnostics.0.neighbours, self.linear.diagnostics.1.neighbours],
-                "under_resolved": self.linear.under_resolved,
-            },
-            "intrinsic_dimension": {"a": self.dims.0, "b": self.dims.1, "source": if p.d.is_some() { "given" } else { "local data (bursts or Jacobians)" }},
-            "rank_deficient_fraction": {"a": self.deficient.0, "b": self.deficient.1},
-            "locally_constant_fraction": {"a": self.constant.0, "b": self.constant.1},
-            "coordinates_selected": {"a": self.selected.0.len(), "b": self.selected.1.len()},
-            "stability": {
-                "folds": self.folds.len(),
-                "direct_rmse_ab": self.folds.iter().map(|f| f.0).collect::<Vec<_>>(),
-                "direct_rmse_ba": self.folds.iter().map(|f| f.1).collect::<Vec<_>>(),
-                "verdicts": self.folds.iter().map(|f| fold_verdict(f.0, f.1, &p.thresholds).as_str()).collect::<Vec<_>>(),
-                "learning_ratio_ab": self.learning.0,
-                "learning_ratio_ba": self.learning.1,
-            },
-            "backend": ea.backend,
-            "adapter": ea.adapter,
-            "a": emb(ea, &self.r_k.0, &self.selected.0, self.input_rmse.0),
-            "b": emb(eb, &self.r_k.1, &self.selected.1, self.input_rmse.1),
-            "alignment": {
-                "pairs": self.alignment.pairs,
-                "abs_corr": self.alignment.corr,
-                "procrustes_blocks": self.alignment.blocks,
-                "rate_rel_diff": self.rate_diffs,
-            },
-            "transform": {
-                "rmse_ab": self.rmse.0,
-                "rmse_ba": self.rmse.1,
-                "r2_ab": self.r2.0,
-                "r2_ba": self.r2.1,
-                "baseline_direct_rmse_ab": self.baseline_rmse.0,
-                "baseline_direct_rmse_ba": self.baseline_rmse.1,
-            },
-            "similarity": {
-                "linear_cka": self.similarity.linear_cka,
-                "procrustes_distance": self.similarity.procrustes_distance,
-                "cca_mean_corr": self.similarity.cca_mean_corr,
-            },
-            "parameters": {
-                "k": p.k, "alpha": p.alpha, "d": p.d, "gap": p.gap, "test_fraction": p.test_fraction, "seed": p.seed,
-                "normal_weight": p.covariance.normal_weight,
-                "rank": p.covariance.rank,
-                "folds": p.folds, "wishart": p.covariance.wishart,
-                "thresholds": {
-                    "predict_rmse": p.thresholds.predict_rmse,
-                    "constant_diff": p.thresholds.constant_diff,
-                    "converged": p.thresholds.converged,
-                    "reachable": p.thresholds.reachable,
-                    "equivalent_rmse": p.thresholds.equivalent_rmse,
-                    "equivalent_corr": p.thresholds.equivalent_corr,
-                    "not_equivalent_rmse": p.thresholds.not_equivalent_rmse,
-                    "spectrum_tol": p.thresholds.spectrum_tol,
-                },
-            },
-            "seconds": self.timings.iter().map(|(s, t)| (s.to_string(), json!(t))).collect::<serde_json::Map<_, _>>(),
-        })
+        // Serialising these types cannot fail (every map key is a string).
+        serde_json::to_value(crate::report::schema::ComparisonReport::new(self, p)).unwrap_or(Value::Null)
     }
 }

@@ -6,11 +6,12 @@
 
 pub mod arrays;
 pub mod figures;
+pub mod schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::data::{Observations, write_file_atomic};
 use crate::error::{Error, Result};
@@ -20,8 +21,7 @@ use crate::pipeline::whitney::SweepPoint;
 use crate::report::arrays::ReportArrays;
 use crate::report::figures::Figure;
 
-/// Version of the `report.json` layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use schema::{Report, SCHEMA_VERSION};
 
 /// Name of the marker file in every directory netmatch writes: `--force` replaces only a directory
 /// that holds it (or is empty), so a mistyped `--out ~ --force` cannot delete a home directory.
@@ -317,44 +317,9 @@ pub struct RunInfo {
     pub seconds: f64,
 }
 
-fn sweep_json(s: &[SweepPoint]) -> Value {
-    Value::Array(
-        s.iter()
-            .map(|p| {
-                json!({
-                    "q": p.q,
-                    "neurons": p.neurons,
-                    "verdict": p.verdict.map(|v| v.as_str()),
-                    "rmse_ab": p.rmse.map(|r| r.0),
-                    "rmse_ba": p.rmse.map(|r| r.1),
-                    "input_reconstruction_rmse": p.reconstruction.0,
-                    "output_reconstruction_rmse": p.reconstruction.1,
-                    "reasons": p.reasons,
-                    "error": p.error,
-                })
-            })
-            .collect(),
-    )
-}
-
-/// The full `report.json` value.
+/// The full `report.json` value (see [`Report`]).
 pub fn report_json(c: &Comparison, p: &CompareParams, run: &RunInfo, sweep: Option<&[SweepPoint]>) -> Value {
-    let mut v = c.to_json(p);
-    let o = v.as_object_mut().expect("to_json returns an object");
-    o.insert("schema_version".into(), json!(SCHEMA_VERSION));
-    o.insert("tool".into(), json!(format!("netmatch {}", env!("CARGO_PKG_VERSION"))));
-    o.insert(
-        "inputs".into(),
-        json!({
-            "a": {"source": run.sources.0, "dim": run.dims_read.0, "neurons": run.neurons.0},
-            "b": {"source": run.sources.1, "dim": run.dims_read.1, "neurons": run.neurons.1},
-        }),
-    );
-    o.insert("backend_note".into(), json!(run.backend_note));
-    o.insert("whitney_sweep".into(), sweep.map(sweep_json).unwrap_or(Value::Null));
-    o.insert("warnings".into(), json!(c.warnings));
-    o.insert("total_seconds".into(), json!(run.seconds));
-    v
+    serde_json::to_value(Report::new(c, p, run, sweep)).unwrap_or(Value::Null)
 }
 
 /// Writes `report.json`, `report.npz` and the figures (PNG and SVG) into `dir` (an
