@@ -106,11 +106,6 @@ impl GemmGeometry {
         }
     }
 
-    /// N.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-
     /// Whether the normal term takes part (then there are 2r column matrices).
     pub fn normal(&self) -> bool {
         self.normal

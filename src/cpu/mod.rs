@@ -2,14 +2,14 @@
 //! implements [`Device`] with the same f32 storage as the GPU so that the two paths run the same
 //! algorithm and compare as baselines; each stage function here is named after its WGSL kernel.
 
-pub mod csr_matmat;
-pub mod kernel;
-pub mod kernel_gemm;
-pub mod kernel_matmat;
-pub mod lanczos;
-pub mod matmat;
-pub mod matvec;
-pub mod normalise;
+pub(crate) mod csr_matmat;
+pub(crate) mod kernel;
+pub(crate) mod kernel_gemm;
+pub(crate) mod kernel_matmat;
+pub(crate) mod lanczos;
+pub(crate) mod matmat;
+pub(crate) mod matvec;
+pub(crate) mod normalise;
 pub mod render;
 
 use half::f16;

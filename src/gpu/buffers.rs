@@ -7,12 +7,10 @@ use std::marker::PhantomData;
 use super::context::GpuContext;
 use crate::error::{Error, Result};
 
-/// A storage buffer of `len` values of `T`.
+/// A storage buffer of values of `T` (its length is the caller's: every user knows its N).
 pub struct GpuBuffer<T: bytemuck::Pod> {
     /// The wgpu buffer.
     pub buffer: wgpu::Buffer,
-    /// Number of `T` values.
-    pub len: usize,
     _t: PhantomData<T>,
 }
 
@@ -36,7 +34,7 @@ impl<T: bytemuck::Pod> GpuBuffer<T> {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("allocating `{label}` ({bytes} bytes) failed: {e}")));
         }
-        Ok(GpuBuffer { buffer, len, _t: PhantomData })
+        Ok(GpuBuffer { buffer, _t: PhantomData })
     }
 
     /// A buffer holding `data`.

@@ -18,7 +18,7 @@ pub struct CsrParams {
 }
 
 /// Encodes the product into `pass`: one invocation per row, 64 per workgroup.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

@@ -29,7 +29,7 @@ pub struct KernelParams {
 }
 
 /// Encodes the kernel for one block into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

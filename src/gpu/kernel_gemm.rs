@@ -34,7 +34,7 @@ pub struct KernelGemmParams {
 }
 
 /// Encodes the kernel for one block into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

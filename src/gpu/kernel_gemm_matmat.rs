@@ -31,7 +31,7 @@ pub struct KernelGemmMatmatParams {
 }
 
 /// Encodes one column chunk of the product for all rows into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

@@ -34,7 +34,7 @@ pub struct KernelMatmatParams {
 }
 
 /// Encodes one column chunk of the product for all rows into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

@@ -43,7 +43,7 @@ pub enum Op {
 }
 
 /// Encodes one Lanczos kernel into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

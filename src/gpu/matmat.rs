@@ -27,7 +27,7 @@ pub struct MatmatParams {
 }
 
 /// Encodes the product for one block into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,

@@ -4,7 +4,7 @@
 //! allocation. Each public operation is one submit; a Lanczos restart cycle is one submit and one
 //! read-back of the coefficient matrix.
 
-pub mod buffers;
+pub(crate) mod buffers;
 pub mod context;
 pub mod csr_matmat;
 pub mod kernel;
@@ -16,7 +16,7 @@ pub mod matmat;
 pub mod matvec;
 pub mod normalise;
 pub mod pipelines;
-pub mod readback;
+pub(crate) mod readback;
 pub mod render;
 pub mod shaders;
 

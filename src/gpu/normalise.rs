@@ -21,7 +21,7 @@ pub struct NormaliseParams {
 }
 
 /// Encodes the scaling of one block into `pass`.
-pub fn encode(
+pub(crate) fn encode(
     ctx: &GpuContext,
     pass: &mut wgpu::ComputePass<'_>,
     arena: &mut ParamArena,
