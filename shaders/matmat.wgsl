@@ -2,7 +2,7 @@
 // 16 vectors. X and Y are interleaved (row j holds entry j of all 16 vectors, as four vec4; unused
 // vectors are zero), so one matrix entry multiplies four contiguous vec4 loads. The workgroup shape is
 // matvec's: 8 rows × 32 lanes, each lane striding the row, then a workgroup tree per vec4 slot. A pass
-// reads A once for all 16 vectors, which is what the block eigensolver buys (src/block.rs).
+// reads A once for all 16 vectors, which is what the block eigensolver buys (src/solve/block.rs).
 // The matrix is f32 bits (half == 0) or f16 pairs from pack2x16float (half == 1, row stride ceil(N/2)
 // words; X then holds N+1 rows, the last zero, for the pad column). CPU twin: src/cpu/matmat.rs.
 

@@ -2,7 +2,7 @@
 // kernel_matmat.wgsl (src/gpu/shaders.rs prepends this file to both, so the formula and its tiling
 // live once).
 //   d2_ij = 0.5 * (|U_i^T d|^2 + w_i (|d|^2 - |V_i^T d|^2) + |U_j^T d|^2 + w_j (|d|^2 - |V_j^T d|^2)),  d = o_i - o_j
-// U: pseudo-inverse factors, V: orthonormal tangent bases, w: normal weights (src/covariance.rs).
+// U: pseudo-inverse factors, V: orthonormal tangent bases, w: normal weights (src/pipeline/covariance.rs).
 // The workgroup stages a chunk of TD observation coordinates, factor rows and tangent rows for the
 // tile's 16 rows and 16 columns in workgroup memory, so every global value is read once per tile, not
 // once per pair. Contains barriers: call it from uniform control flow. fac_i is free for the caller
@@ -10,7 +10,7 @@
 
 const TILE: u32 = 16u;
 const TD: u32 = 8u;
-// Keep in sync with `MAX_RANK` in src/covariance.rs.
+// Keep in sync with `MAX_RANK` in src/pipeline/covariance.rs.
 const MAX_RANK: u32 = 8u;
 
 @group(0) @binding(1) var<storage, read> obs: array<f32>;
