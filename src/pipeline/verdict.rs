@@ -58,8 +58,8 @@ impl Verdict {
     }
 }
 
-/// Thresholds of the rule (CLI flags).
-#[derive(Clone, Debug)]
+/// Thresholds of the rule (CLI flags; `parameters.thresholds` in `report.json`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Thresholds {
     /// The deciding bound: held-out relative RMSE of the direct regressions, both ways, every fold.
     pub predict_rmse: f64,

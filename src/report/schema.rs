@@ -13,7 +13,7 @@ use crate::pipeline::compare::{CompareParams, Comparison};
 use crate::pipeline::embed::Embedding;
 use crate::pipeline::epsilon::BUDGET;
 use crate::pipeline::kernel::EpsilonChoice;
-use crate::pipeline::verdict::fold_verdict;
+use crate::pipeline::verdict::{Thresholds, fold_verdict};
 use crate::pipeline::whitney::SweepPoint;
 
 /// Version of the `report.json` schema. Version 1 gained the `warnings` list (an addition: readers of
@@ -201,27 +201,6 @@ pub struct SimilarityReport {
     pub cca_mean_corr: f64,
 }
 
-/// The verdict thresholds used.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ThresholdsReport {
-    /// The prediction bound of the folds.
-    pub predict_rmse: f64,
-    /// Largest difference of locally constant fractions.
-    pub constant_diff: f64,
-    /// Learning ratio below which an error still falls.
-    pub converged: f64,
-    /// How far a power law may need to extrapolate.
-    pub reachable: f64,
-    /// T_AB / T_BA bound that explains equivalence.
-    pub equivalent_rmse: f64,
-    /// Matched |corr| that explains equivalence.
-    pub equivalent_corr: f64,
-    /// T_AB / T_BA bound beyond which they fail.
-    pub not_equivalent_rmse: f64,
-    /// Tolerance of matched rates.
-    pub spectrum_tol: f64,
-}
-
 /// The comparison's parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParametersReport {
@@ -246,7 +225,7 @@ pub struct ParametersReport {
     /// Wishart correction.
     pub wishart: bool,
     /// Thresholds.
-    pub thresholds: ThresholdsReport,
+    pub thresholds: Thresholds,
 }
 
 /// Everything a comparison determines (the bulk of `report.json`).
@@ -369,16 +348,7 @@ impl ComparisonReport {
                 rank: p.covariance.rank,
                 folds: p.folds,
                 wishart: p.covariance.wishart,
-                thresholds: ThresholdsReport {
-                    predict_rmse: th.predict_rmse,
-                    constant_diff: th.constant_diff,
-                    converged: th.converged,
-                    reachable: th.reachable,
-                    equivalent_rmse: th.equivalent_rmse,
-                    equivalent_corr: th.equivalent_corr,
-                    not_equivalent_rmse: th.not_equivalent_rmse,
-                    spectrum_tol: th.spectrum_tol,
-                },
+                thresholds: th.clone(),
             },
             seconds: seconds(&c.timings),
         }
