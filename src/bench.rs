@@ -348,7 +348,7 @@ pub fn peers_export(p: &PeerParams) -> Result<Value> {
         let u = geom.factor(i);
         (0..r).map(|s| u[a * r + s] * u[b * r + s]).sum::<f64>()
     });
-    p.observe.detail(|| format!("[peers] mushroom case: float64 dense reference"));
+    p.observe.detail(|| "[peers] mushroom case: float64 dense reference".to_string());
     let reference = reference::embed(&geom, eps, 1.0, p.k + 1)?.values;
     crate::data::npz::write_atomic(&p.dir.join("mushroom.npz"), |w| {
         w.add_array("obs", &data.obs)?;
