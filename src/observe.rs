@@ -95,15 +95,9 @@ impl Observe {
         self.emit(&Event::Warning(text));
     }
 
-    /// A task of `total` steps; reports nothing unless `enabled`.
-    pub fn task(&self, name: &str, total: usize, enabled: bool) -> Task {
-        Task {
-            observe: if enabled { self.clone() } else { Observe::default() },
-            name: name.to_string(),
-            total: total.max(1),
-            done: 0,
-            start: Instant::now(),
-        }
+    /// A task of `total` steps (silent with no observer; gate it with [`Observe::when`]).
+    pub fn task(&self, name: &str, total: usize) -> Task {
+        Task { observe: self.clone(), name: name.to_string(), total: total.max(1), done: 0, start: Instant::now() }
     }
 }
 
@@ -169,14 +163,14 @@ mod tests {
     fn events_reach_the_observer_in_order_and_a_disabled_task_is_silent() {
         let log = Arc::new(Log::default());
         let o = Observe::new(log.clone());
-        let mut t = o.task("compare", 2, true);
+        let mut t = o.task("compare", 2);
         t.start("a");
         t.step();
         t.start("b");
         t.finish("ok");
         o.detail(|| "d".into());
         o.warning("w");
-        let mut quiet = o.task("quiet", 3, false);
+        let mut quiet = o.when(false).task("quiet", 3);
         quiet.start("x");
         quiet.finish("y");
         Observe::default().warning("nobody hears this");

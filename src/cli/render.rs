@@ -13,26 +13,14 @@ use netmatch::render::{FrameRenderer, Scene, contact_sheet, frame_angles};
 use super::args::RenderArgs;
 use super::term::{Term, note};
 
-/// The GPU context to render on, if any. `auto` renders on the GPU only when it is real hardware: on
-/// a software adapter (lavapipe) ray marching ran 5× slower than the CPU twin (BENCHMARKS.md), so the
-/// twin renders there, and says so; `--backend gpu` renders on the adapter regardless.
+/// The GPU context to render on, if any: the same policy as computing ([`netmatch::devices::choose_gpu`]),
+/// saying on stderr when the CPU renderer takes over.
 pub fn render_context(backend: BackendChoice, quiet: bool) -> Result<Option<Arc<GpuContext>>> {
-    Ok(match backend {
-        BackendChoice::Cpu => None,
-        BackendChoice::Gpu => Some(GpuContext::shared()?),
-        BackendChoice::Auto => match GpuContext::shared() {
-            Ok(c) if c.is_software() => {
-                let why = "is a software rasteriser, slower at ray marching than the twin (--backend gpu renders there anyway)";
-                note(quiet, &format!("rendering on the CPU twin: {} {why}", c.describe()));
-                None
-            }
-            Ok(c) => Some(c),
-            Err(e) => {
-                note(quiet, &format!("rendering on the CPU ({e})"));
-                None
-            }
-        },
-    })
+    let (ctx, why) = netmatch::devices::choose_gpu(backend)?;
+    if let Some(why) = why {
+        note(quiet, &format!("rendering on the CPU: {why}"));
+    }
+    Ok(ctx)
 }
 
 /// Renders the set into a staged directory and commits it whole.

@@ -178,6 +178,8 @@ pub struct Comparison {
     pub input_rmse: (Option<f64>, Option<f64>),
     /// Linear CKA, Procrustes and CCA on the paired observations.
     pub similarity: Similarity,
+    /// The rows held out for scoring T_AB and T_BA (the order of [`Comparison::held_out`]).
+    pub held_out_rows: Vec<usize>,
     /// Held-out predictions (T_AB(o_A), o_B) and (T_BA(o_B), o_A) for plots.
     pub held_out: ((Array2<f64>, Array2<f64>), (Array2<f64>, Array2<f64>)),
     /// Relative differences of matched diffusion rates.
@@ -313,7 +315,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     }
     let mut timings = Vec::new();
     let mut t = std::time::Instant::now();
-    let mut bar = p.observe.task("compare", 6, p.verbose);
+    let mut bar = p.observe.when(p.verbose).task("compare", 6);
     // One ε for both networks.
     bar.start("local geometry and ε");
     let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
@@ -516,6 +518,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         input_rmse,
         similarity: sim,
         held_out: ((t_ab, ob_t), (t_ba, oa_t)),
+        held_out_rows: test,
         rate_diffs,
         timings,
         warnings,

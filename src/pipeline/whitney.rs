@@ -211,7 +211,7 @@ pub fn sweep(
     dev: &mut dyn Device,
 ) -> Result<Vec<SweepPoint>> {
     let top = (2 * d + 1).min(order.len());
-    let mut bar = p.observe.task("whitney sweep", top, p.verbose);
+    let mut bar = p.observe.when(p.verbose).task("whitney sweep", top);
     let inner = CompareParams { d: Some(d), verbose: false, ..p.clone() };
     let mut out = Vec::new();
     for q in 1..=top {

@@ -188,7 +188,7 @@ impl FrameRenderer {
         check_set(angles.len().max(1), 1, self.size(), 4)?;
         let slices = 10.min(angles.len().max(1));
         let chunk = angles.len().div_ceil(slices).max(1);
-        let mut bar = observe.task(label, angles.len().div_ceil(chunk), true);
+        let mut bar = observe.task(label, angles.len().div_ceil(chunk));
         let mut out = Vec::with_capacity(angles.len() * self.size() * self.size());
         for (k, part) in angles.chunks(chunk).enumerate() {
             bar.start(&format!("frames {}–{} of {}", k * chunk + 1, k * chunk + part.len(), angles.len()));

@@ -21,7 +21,7 @@ use ndarray::{Array1, Array2};
 use crate::data::Observations;
 use crate::data::npz;
 use crate::error::Result;
-use crate::pipeline::compare::{CompareParams, Comparison, split};
+use crate::pipeline::compare::Comparison;
 use crate::pipeline::whitney::SweepPoint;
 
 /// Everything the figures show, as arrays (see the module table).
@@ -58,15 +58,14 @@ fn ints(v: &[usize]) -> Array1<i64> {
 }
 
 impl ReportArrays {
-    /// The arrays of comparison `c` of `a` (whose inputs colour the plots) run with `p`.
-    pub fn new(c: &Comparison, p: &CompareParams, a: &Observations, sweep: Option<&[SweepPoint]>) -> ReportArrays {
+    /// The arrays of comparison `c` of `a` (whose inputs colour the plots).
+    pub fn new(c: &Comparison, a: &Observations, sweep: Option<&[SweepPoint]>) -> ReportArrays {
         let (ea, eb) = &c.embeddings;
         let n = ea.coords.nrows();
         let (colour, colour_is_input) = match &a.inputs {
             Some(x) => (x.column(0).to_owned(), true),
             None => ((0..n).map(|i| i as f64).collect(), false),
         };
-        let (_, test) = split(n, p.test_fraction, p.seed);
         let ((pab, tab), (pba, tba)) = c.held_out.clone();
         let whitney = sweep.filter(|s| !s.is_empty()).map(|s| {
             let col = |f: &dyn Fn(&SweepPoint) -> Option<f64>| s.iter().map(|x| f(x).unwrap_or(f64::NAN)).collect();
@@ -85,7 +84,7 @@ impl ReportArrays {
             aligned: (c.alignment.a_aligned.clone(), c.alignment.b_matched.clone()),
             colour,
             colour_is_input,
-            held_out: ints(&test),
+            held_out: ints(&c.held_out_rows),
             ab: (pab, tab),
             ba: (pba, tba),
             rmse: c.rmse,

@@ -32,6 +32,11 @@ fn register_font() {
     });
 }
 
+/// A grey value in [0, 1] (clamped) as an 8-bit level.
+fn grey_level(v: f32) -> u8 {
+    (v.clamp(0.0, 1.0) * 255.0).round() as u8
+}
+
 /// An RGB raster (8 bits a channel, row-major) and its PNG encoding.
 #[derive(Clone, Debug)]
 pub struct Image {
@@ -51,7 +56,7 @@ impl Image {
         if values.len() != size * size {
             return Err(Error::Shape(format!("{} grey values for a {size}×{size} image", values.len())));
         }
-        let px = values.iter().flat_map(|&v| [(v.clamp(0.0, 1.0) * 255.0).round() as u8; 3]).collect();
+        let px = values.iter().flat_map(|&v| [grey_level(v); 3]).collect();
         Ok(Image { w: size, h: size, px })
     }
 
@@ -394,7 +399,7 @@ pub fn contact_sheet(images: &[f32], angles: &[(f32, f32)], size: usize, max: us
             let (x0, y0) = (2 + (k % cols) * (size + 2), 2 + (k / cols) * (cell + 2));
             for y in 0..size {
                 for x in 0..size {
-                    let g = (images[f * size * size + y * size + x].clamp(0.0, 1.0) * 255.0).round() as u8;
+                    let g = grey_level(images[f * size * size + y * size + x]);
                     root.draw_pixel(((x0 + x) as i32, (y0 + y) as i32), &RGBColor(g, g, g))
                         .map_err(text)
                         .map_err(fail)?;

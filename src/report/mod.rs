@@ -11,8 +11,6 @@ pub mod schema;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::data::{Observations, write_file_atomic};
 use crate::error::{Error, Result};
 use crate::pipeline::compare::{CompareParams, Comparison};
@@ -317,11 +315,6 @@ pub struct RunInfo {
     pub seconds: f64,
 }
 
-/// The full `report.json` value (see [`Report`]).
-pub fn report_json(c: &Comparison, p: &CompareParams, run: &RunInfo, sweep: Option<&[SweepPoint]>) -> Value {
-    serde_json::to_value(Report::new(c, p, run, sweep)).unwrap_or(Value::Null)
-}
-
 /// Writes `report.json`, `report.npz` and the figures (PNG and SVG) into `dir` (an
 /// [`OutputDir`]'s stage); returns the paths.
 pub fn write(
@@ -333,12 +326,12 @@ pub fn write(
     sweep: Option<&[SweepPoint]>,
 ) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let json = report_json(c, p, run, sweep);
     let path = dir.join("report.json");
-    let text = serde_json::to_string_pretty(&json).map_err(|e| Error::format(&path, e.to_string()))?;
+    let text = serde_json::to_string_pretty(&Report::new(c, p, run, sweep))
+        .map_err(|e| Error::format(&path, e.to_string()))?;
     write_file_atomic(&path, text.as_bytes())?;
     written.push(path);
-    let arrays = ReportArrays::new(c, p, data.0, sweep);
+    let arrays = ReportArrays::new(c, data.0, sweep);
     let path = dir.join("report.npz");
     arrays.write_npz(&path)?;
     written.push(path);
