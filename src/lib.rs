@@ -11,6 +11,7 @@
 //! - [`backend`]: the [`Device`] contract for the O(N²) stages, a leaf; [`open()`] picks one. The
 //!   twins: [`gpu`] (WGSL through wgpu — the only module that names wgpu) and [`cpu`].
 //! - [`report`]: the typed report, its `report.json` and `report.npz`, and the figures.
+//! - [`study`]: a whole comparison of two networks as the CLI and the Python module run it.
 //! - [`observe`]: how progress and warnings leave the library (it never prints).
 //! - Around them: [`render`] (the horse images), [`nn`] and [`experiments`] (the demo networks,
 //!   behind the default `demos` feature), [`suite`] and [`bench`] (verdict families, benchmarks).
@@ -33,6 +34,7 @@ pub mod report;
 pub mod rng;
 pub mod solve;
 pub mod stats;
+pub mod study;
 pub mod suite;
 pub mod testing;
 

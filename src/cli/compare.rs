@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use netmatch::Observations;
 use netmatch::data::npy::NpyFiles;
 use netmatch::error::{Error, Result};
-use netmatch::pipeline::compare::{CompareParams, compare};
+use netmatch::pipeline::compare::CompareParams;
 use netmatch::pipeline::verdict::{Thresholds, Verdict};
-use netmatch::pipeline::whitney;
 use netmatch::report;
+use netmatch::study::{StudyParams, compare_networks};
 
 use super::args::{CompareArgs, SyntheticPair};
 use super::config;
@@ -33,7 +33,6 @@ fn load_side(side: &str, file: &Option<PathBuf>, npy: NpyFiles, sigma: f64) -> R
 
 /// Runs the comparison; exit 3 when `--fail-unless-equivalent` and the verdict is not `equivalent`.
 pub fn run(a: CompareArgs) -> Result<ExitCode> {
-    let start = std::time::Instant::now();
     let quiet = a.run.quiet;
     let mut p = CompareParams {
         k: a.k,
@@ -86,52 +85,31 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
             (load_side("a", &a.a, npy_a, a.a_sigma)?, load_side("b", &a.b, npy_b, a.b_sigma)?)
         }
     };
-    if da.n() != db.n() {
-        return Err(Error::Shape(format!(
-            "A ({src_a}) and B ({src_b}) must observe the same base inputs: A has N = {}, B has N = {}",
-            da.n(),
-            db.n()
-        )));
-    }
     let (mut dev, backend_note) = super::open_backend(a.run.backend, quiet)?;
-    let (n, dim_a, dim_b) = (da.n(), da.dim(), db.dim());
     note(
         quiet,
         &format!(
-            "A {src_a} (N = {n}, D = {dim_a}), B {src_b} (D = {dim_b}); backend {} ({})",
+            "A {src_a} (N = {}, D = {}), B {src_b} (D = {}); backend {} ({})",
+            da.n(),
+            da.dim(),
+            db.dim(),
             dev.kind(),
             dev.adapter()
         ),
     );
-    let choice = whitney::choose_neurons(&da, &db, neurons, a.whitney_sweep, &p)?;
-    for (side, pk) in [("A", &choice.picks.0), ("B", &choice.picks.1)] {
+    let sp = StudyParams { compare: p, neurons, whitney_sweep: a.whitney_sweep, sources: (src_a, src_b), backend_note };
+    let s = compare_networks(&da, &db, &sp, dev.as_mut())?;
+    for (side, pk) in [("A", &s.picks.0), ("B", &s.picks.1)] {
         if let Some(pk) = pk {
             let (dead, sat) = (pk.dead.len(), pk.saturated.len());
             note(quiet, &format!("{side}: compared neurons {:?} (skipped {dead} dead, {sat} saturated)", pk.picked));
         }
     }
-    let (ca, cb) = &choice.observed;
-    let c = compare(ca, cb, &p, dev.as_mut())?;
-    let sweep = match (a.whitney_sweep, choice.d) {
-        (true, Some(d)) => {
-            let order = whitney::pick_neurons(&da.obs, (2 * d + 1).min(da.dim()))?.picked;
-            Some(whitney::sweep(&da, cb, &order, d, &p, dev.as_mut())?)
-        }
-        _ => None,
-    };
-    let run = report::RunInfo {
-        sources: (src_a, src_b),
-        dims_read: (da.dim(), db.dim()),
-        neurons: (choice.picks.0.map(|x| x.picked), choice.picks.1.map(|x| x.picked)),
-        backend_note,
-        seconds: start.elapsed().as_secs_f64(),
-    };
-    let stage = report::OutputDir::create(&a.out, a.run.force)?;
-    let files = report::write(stage.path(), &c, &p, &run, (ca, cb), sweep.as_deref())?;
-    stage.commit()?;
-    print!("{}", report::summary_table(&c, &p));
-    if let Some(s) = &sweep {
-        print!("{}", report::sweep_table(s));
+    let files = s.write(&a.out, a.run.force)?;
+    let (c, p) = (&s.comparison, &s.params);
+    print!("{}", report::summary_table(c, p));
+    if let Some(sweep) = &s.sweep {
+        print!("{}", report::sweep_table(sweep));
     }
     println!("  report: {} ({} files)", a.out.join("report.json").display(), files.len());
     if a.fail_unless_equivalent && c.verdict != Verdict::Equivalent {

@@ -10,7 +10,7 @@ pub mod synthetic;
 
 use std::path::Path;
 
-use ndarray::{Array2, Array3};
+use ndarray::{Array2, Array3, ArrayD};
 
 use crate::error::{Error, Result};
 
@@ -217,6 +217,59 @@ impl Observations {
             check_finite("inputs", x.iter())?;
         }
         Ok(Observations { obs, local, sigma, inputs, outputs: None })
+    }
+
+    /// Validates arrays handed over in memory (the Python module's `Observations`): the same checks and
+    /// messages as a file's members. `obs` is N×D or 1-D (then N×1, as in a file); exactly one of
+    /// `bursts` (N×M×D) and `jacobians` (N×D×d); `inputs` and `outputs` N×… (1-D is N×1).
+    pub fn from_arrays(
+        obs: ArrayD<f64>,
+        bursts: Option<ArrayD<f64>>,
+        jacobians: Option<ArrayD<f64>>,
+        sigma: f64,
+        inputs: Option<ArrayD<f64>>,
+        outputs: Option<ArrayD<f64>>,
+    ) -> Result<Self> {
+        let local = match (bursts, jacobians) {
+            (Some(b), None) => ("bursts", b),
+            (None, Some(j)) => ("jacobians", j),
+            (Some(_), Some(_)) => {
+                return Err(Error::param("bursts", "give either `bursts` or `jacobians`, not both"));
+            }
+            (None, None) => {
+                return Err(Error::param("bursts", "give the `bursts` (N×M×D) or the `jacobians` (N×D×d)"));
+            }
+        };
+        let mut shapes: Vec<(&str, &[usize])> = vec![("obs", obs.shape()), (local.0, local.1.shape())];
+        for (key, x) in [("inputs", &inputs), ("outputs", &outputs)] {
+            if let Some(x) = x {
+                shapes.push((key, x.shape()));
+            }
+        }
+        check_declared(&shapes).map_err(|(_, m)| Error::Shape(m))?;
+        let matrix = |a: ArrayD<f64>, key: &str| -> Result<Array2<f64>> {
+            let shape = a.shape().to_vec();
+            let bad = || Error::Shape(format!("array `{key}` must be 1-D or 2-D (N×…), got shape {shape:?}"));
+            match shape.len() {
+                1 => a.into_shape_with_order((shape[0], 1)).map_err(|_| bad()),
+                2 => a.into_dimensionality::<ndarray::Ix2>().map_err(|_| bad()),
+                _ => Err(bad()),
+            }
+        };
+        let obs = matrix(obs, "obs")?;
+        let (key, arr) = local;
+        let shape = arr.shape().to_vec();
+        let arr = arr.into_dimensionality::<ndarray::Ix3>().map_err(|_| {
+            let what = if key == "bursts" { "3-D (N×M×D)" } else { "3-D (N×D×d)" };
+            Error::Shape(format!("array `{key}` must be {what}, got shape {shape:?}"))
+        })?;
+        let local = if key == "bursts" { LocalSource::Bursts(arr) } else { LocalSource::Jacobians(arr) };
+        let inputs = inputs.map(|x| matrix(x, "inputs")).transpose()?;
+        let data = Observations::new(obs, local, sigma, inputs)?;
+        match outputs {
+            Some(o) => data.with_outputs(matrix(o, "outputs")?),
+            None => Ok(data),
+        }
     }
 
     /// Validates arrays read from `path` (shape errors then name the file) and attaches `outputs`.

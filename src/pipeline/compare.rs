@@ -115,6 +115,13 @@ impl CompareParams {
         if self.k < 2 {
             return Err(Error::param("k", "must be at least 2"));
         }
+        // The ranges the command line's parsers enforce, checked again for library callers.
+        if let Some(d) = self.d.filter(|d| !(1..=64).contains(d)) {
+            return Err(Error::param("d", format!("must lie in 1..=64, got {d}")));
+        }
+        if self.covariance.rank == Some(0) {
+            return Err(Error::param("rank", "must be at least 1"));
+        }
         Ok(())
     }
 }

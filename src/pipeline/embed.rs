@@ -78,6 +78,34 @@ impl Default for EmbedParams {
     }
 }
 
+impl EmbedParams {
+    /// Checks the values a caller can set by hand, in the ranges the command line enforces; errors
+    /// name the command-line flag.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=1000).contains(&self.k) {
+            return Err(Error::param("k", format!("must lie in 1..=1000, got {}", self.k)));
+        }
+        crate::pipeline::kernel::check_alpha(self.alpha)?;
+        if !(self.tol > 0.0 && self.tol < 1.0) {
+            return Err(Error::param("tol", format!("must lie strictly between 0 and 1, got {}", self.tol)));
+        }
+        let nu = self.covariance.normal_weight;
+        if !(nu >= 0.0 && nu.is_finite()) {
+            return Err(Error::param("normal-weight", format!("must be ≥ 0 and finite, got {nu}")));
+        }
+        if self.covariance.rank == Some(0) {
+            return Err(Error::param("rank", "must be at least 1"));
+        }
+        if !(2..=4096).contains(&self.sparse.k) {
+            return Err(Error::param("knn", format!("must lie in 2..=4096, got {}", self.sparse.k)));
+        }
+        if self.max_matvecs == Some(0) {
+            return Err(Error::param("max-matvecs", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 /// Largest dense matrix [`Storage::Auto`] builds: 4 GiB (f32 up to N = 32 768, f16 up to 46 340).
 /// Above it the O(N²) time of the dense path stops being a sensible default and the k-NN kernel takes
 /// over; the device's own budget ([`Device::memory_budget`]) can lower it.

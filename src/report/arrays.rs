@@ -92,32 +92,61 @@ impl ReportArrays {
         }
     }
 
+    /// Every member of `report.npz` by name, in the file's order (the module table): the one list the
+    /// file and the Python module's `Report.arrays` are both made from.
+    pub fn members(&self) -> Vec<(&'static str, Member<'_>)> {
+        use Member::{F1, F2, I1};
+        let mut m = vec![
+            ("eigenvalues_a", F1(&self.eigenvalues.0)),
+            ("eigenvalues_b", F1(&self.eigenvalues.1)),
+            ("r_k_a", F1(&self.r_k.0)),
+            ("r_k_b", F1(&self.r_k.1)),
+            ("selected_a", I1(&self.selected.0)),
+            ("selected_b", I1(&self.selected.1)),
+            ("coords_a", F2(&self.coords.0)),
+            ("coords_b", F2(&self.coords.1)),
+            ("aligned_a", F2(&self.aligned.0)),
+            ("matched_b", F2(&self.aligned.1)),
+            ("colour", F1(&self.colour)),
+            ("held_out", I1(&self.held_out)),
+            ("predicted_b", F2(&self.ab.0)),
+            ("true_b", F2(&self.ab.1)),
+            ("predicted_a", F2(&self.ba.0)),
+            ("true_a", F2(&self.ba.1)),
+        ];
+        if let Some([q, ab, ba, input]) = &self.whitney {
+            m.extend([
+                ("whitney_q", F1(q)),
+                ("whitney_rmse_ab", F1(ab)),
+                ("whitney_rmse_ba", F1(ba)),
+                ("whitney_input_rmse", F1(input)),
+            ]);
+        }
+        m
+    }
+
     /// Writes `report.npz` (atomically) at `path`.
     pub fn write_npz(&self, path: &Path) -> Result<()> {
         npz::write_atomic(path, |w| {
-            w.add_array("eigenvalues_a", &self.eigenvalues.0)?;
-            w.add_array("eigenvalues_b", &self.eigenvalues.1)?;
-            w.add_array("r_k_a", &self.r_k.0)?;
-            w.add_array("r_k_b", &self.r_k.1)?;
-            w.add_array("selected_a", &self.selected.0)?;
-            w.add_array("selected_b", &self.selected.1)?;
-            w.add_array("coords_a", &self.coords.0)?;
-            w.add_array("coords_b", &self.coords.1)?;
-            w.add_array("aligned_a", &self.aligned.0)?;
-            w.add_array("matched_b", &self.aligned.1)?;
-            w.add_array("colour", &self.colour)?;
-            w.add_array("held_out", &self.held_out)?;
-            w.add_array("predicted_b", &self.ab.0)?;
-            w.add_array("true_b", &self.ab.1)?;
-            w.add_array("predicted_a", &self.ba.0)?;
-            w.add_array("true_a", &self.ba.1)?;
-            if let Some([q, ab, ba, input]) = &self.whitney {
-                w.add_array("whitney_q", q)?;
-                w.add_array("whitney_rmse_ab", ab)?;
-                w.add_array("whitney_rmse_ba", ba)?;
-                w.add_array("whitney_input_rmse", input)?;
+            for (name, member) in self.members() {
+                match member {
+                    Member::F1(a) => w.add_array(name, a)?,
+                    Member::F2(a) => w.add_array(name, a)?,
+                    Member::I1(a) => w.add_array(name, a)?,
+                }
             }
             Ok(())
         })
     }
+}
+
+/// One member of `report.npz`.
+#[derive(Clone, Copy, Debug)]
+pub enum Member<'a> {
+    /// A float64 vector.
+    F1(&'a Array1<f64>),
+    /// A float64 matrix.
+    F2(&'a Array2<f64>),
+    /// An int64 vector (indices).
+    I1(&'a Array1<i64>),
 }

@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::pipeline::compare::{CompareParams, Comparison};
 use crate::pipeline::embed::Embedding;
 use crate::pipeline::whitney::SweepPoint;
-use crate::report::arrays::ReportArrays;
 use crate::report::figures::Figure;
+pub use arrays::{Member, ReportArrays};
 
 pub use schema::{Report, SCHEMA_VERSION};
 
