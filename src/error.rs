@@ -80,6 +80,9 @@ pub enum Error {
     /// An eigen-solve failed outright (not merely unconverged: that is reported in its info).
     #[error("eigensolver: {0}")]
     Eigen(String),
+    /// The caller's observer asked to stop (e.g. Ctrl-C in Python); nothing was written.
+    #[error("cancelled by the caller")]
+    Cancelled,
     /// A demo network failed: a tensor operation, or training that did not reach its loss bound.
     #[error("network: {0}")]
     Network(String),

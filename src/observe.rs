@@ -11,6 +11,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::error::{Error, Result};
+
 /// One thing the library reports while it works.
 #[derive(Clone, Copy, Debug)]
 pub enum Event<'a> {
@@ -48,46 +50,69 @@ pub enum Event<'a> {
 pub trait Observer: Send + Sync {
     /// Handles one event.
     fn event(&self, event: &Event<'_>);
+
+    /// Whether the caller wants the work stopped. Asked between the steps of a task and between
+    /// eigensolver cycles (also when events are muted by [`Observe::when`]); a `true` makes the
+    /// running call return [`Error::Cancelled`]. Default: never.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
-/// An optional [`Observer`], cheap to clone into every parameter struct (default: none).
+/// An optional [`Observer`], cheap to clone into every parameter struct (default: none). A muted
+/// copy ([`Observe::when`]`(false)`) drops events but still passes on cancellation.
 #[derive(Clone, Default)]
-pub struct Observe(Option<Arc<dyn Observer>>);
+pub struct Observe {
+    observer: Option<Arc<dyn Observer>>,
+    muted: bool,
+}
 
 impl fmt::Debug for Observe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() { "Observe(installed)" } else { "Observe(none)" })
+        f.write_str(match (&self.observer, self.muted) {
+            (None, _) => "Observe(none)",
+            (Some(_), false) => "Observe(installed)",
+            (Some(_), true) => "Observe(muted)",
+        })
     }
 }
 
 impl Observe {
     /// Sends events to `observer`.
     pub fn new(observer: Arc<dyn Observer>) -> Observe {
-        Observe(Some(observer))
+        Observe { observer: Some(observer), muted: false }
     }
 
-    /// Whether an observer is installed.
+    /// Whether events reach an observer.
     pub fn is_active(&self) -> bool {
-        self.0.is_some()
+        self.observer.is_some() && !self.muted
     }
 
-    /// Hands `event` to the observer, if any.
+    /// Hands `event` to the observer, if any listens.
     pub fn emit(&self, event: &Event<'_>) {
-        if let Some(o) = &self.0 {
+        if let (Some(o), false) = (&self.observer, self.muted) {
             o.event(event);
         }
     }
 
     /// A [`Event::Detail`] built only when an observer listens.
     pub fn detail(&self, text: impl FnOnce() -> String) {
-        if self.0.is_some() {
+        if self.is_active() {
             self.emit(&Event::Detail(&text()));
         }
     }
 
-    /// This observer when `on`, none otherwise: what a verbose flag passes on.
+    /// This observer when `on`, muted otherwise: what a verbose flag passes on.
     pub fn when(&self, on: bool) -> Observe {
-        if on { self.clone() } else { Observe::default() }
+        Observe { observer: self.observer.clone(), muted: self.muted || !on }
+    }
+
+    /// [`Error::Cancelled`] when the observer asks to stop (see [`Observer::cancelled`]).
+    pub fn check(&self) -> Result<()> {
+        match &self.observer {
+            Some(o) if o.cancelled() => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
     }
 
     /// A [`Event::Warning`].
@@ -112,8 +137,9 @@ pub struct Task {
 }
 
 impl Task {
-    /// Announces the step that starts now.
-    pub fn start(&mut self, what: &str) {
+    /// Announces the step that starts now; [`Error::Cancelled`] instead when the observer asks to stop.
+    pub fn start(&mut self, what: &str) -> Result<()> {
+        self.observe.check()?;
         self.observe.emit(&Event::Step {
             task: &self.name,
             what,
@@ -121,6 +147,7 @@ impl Task {
             total: self.total,
             seconds: self.start.elapsed().as_secs_f64(),
         });
+        Ok(())
     }
 
     /// Marks one step finished.
@@ -164,17 +191,33 @@ mod tests {
         let log = Arc::new(Log::default());
         let o = Observe::new(log.clone());
         let mut t = o.task("compare", 2);
-        t.start("a");
+        t.start("a").unwrap();
         t.step();
-        t.start("b");
+        t.start("b").unwrap();
         t.finish("ok");
         o.detail(|| "d".into());
         o.warning("w");
         let mut quiet = o.when(false).task("quiet", 3);
-        quiet.start("x");
+        quiet.start("x").unwrap();
         quiet.finish("y");
         Observe::default().warning("nobody hears this");
         let got = log.0.lock().unwrap().clone();
         assert_eq!(got, ["compare 0/2 a", "compare 1/2 b", "compare done ok", "detail d", "warning w"]);
+    }
+
+    struct Stop;
+    impl Observer for Stop {
+        fn event(&self, _: &Event<'_>) {}
+        fn cancelled(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn cancellation_reaches_a_muted_task_and_nothing_cancels_without_an_observer() {
+        let stop = Observe::new(Arc::new(Stop));
+        assert!(matches!(stop.when(false).task("t", 1).start("x"), Err(Error::Cancelled)));
+        assert!(matches!(stop.check(), Err(Error::Cancelled)));
+        assert!(Observe::default().task("t", 1).start("x").is_ok());
     }
 }

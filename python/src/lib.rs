@@ -53,6 +53,8 @@ fn to_py(e: netmatch::Error) -> PyErr {
         E::NoGpu(_) | E::Gpu(_) => GpuError::new_err(e.to_string()),
         E::Eigen(_) => ConvergenceError::new_err(e.to_string()),
         E::Network(_) => PyRuntimeError::new_err(e.to_string()),
+        // Only when a listener asked to stop, and then its own exception is raised instead.
+        E::Cancelled => pyo3::exceptions::PyKeyboardInterrupt::new_err(e.to_string()),
         // Shape, NonFinite, Format, Degenerate, TooLarge and later variants: the input is at fault.
         other => PyValueError::new_err(other.to_string()),
     }
@@ -62,16 +64,19 @@ fn parse<T: std::str::FromStr<Err = netmatch::Error>>(s: &str) -> PyResult<T> {
     s.parse().map_err(to_py)
 }
 
-/// Forwards the library's events to a Python callable as dicts. The callable runs with the GIL taken
-/// back for the call; the first exception it raises is kept and raised when the computation returns
-/// (the computation itself cannot be stopped midway), later events are then dropped.
-struct Progress {
-    callback: Py<PyAny>,
+/// Listens to the library for Python: forwards its events to an optional callable as dicts, and
+/// stops the computation (the library's [`netmatch::Error::Cancelled`]) at its next step or
+/// eigensolver cycle once Ctrl-C was pressed or the callable raised. The library calls it on the
+/// thread that released the GIL (the caller's, so Python's signal handlers can run); the GIL is taken
+/// back for each call. The first exception is kept and raised when the call returns.
+struct Listener {
+    callback: Option<Py<PyAny>>,
     error: Mutex<Option<PyErr>>,
 }
 
-impl Observer for Progress {
+impl Observer for Listener {
     fn event(&self, e: &Event<'_>) {
+        let Some(callback) = &self.callback else { return };
         let mut error = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if error.is_some() {
             return;
@@ -98,31 +103,45 @@ impl Observer for Progress {
                 Event::Detail(text) => d.set_item("kind", "detail").and_then(|()| d.set_item("text", text)),
                 Event::Warning(text) => d.set_item("kind", "warning").and_then(|()| d.set_item("text", text)),
             };
-            if let Err(err) = filled.and_then(|()| self.callback.call1(py, (d,)).map(drop)) {
+            if let Err(err) = filled.and_then(|()| callback.call1(py, (d,)).map(drop)) {
                 *error = Some(err);
             }
         });
     }
-}
 
-impl Progress {
-    /// An [`Observe`] for `callback` (none for `None`), and the handle to collect its error.
-    fn install(callback: Option<Py<PyAny>>) -> (Observe, Option<Arc<Progress>>) {
-        match callback {
-            None => (Observe::default(), None),
-            Some(callback) => {
-                let p = Arc::new(Progress { callback, error: Mutex::new(None) });
-                (Observe::new(p.clone()), Some(p))
+    fn cancelled(&self) -> bool {
+        let mut error = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        if error.is_none() {
+            // Runs the pending signal handlers (only possible on the main thread; elsewhere a no-op):
+            // Ctrl-C raises KeyboardInterrupt here.
+            if let Err(err) = Python::attach(|py| py.check_signals()) {
+                *error = Some(err);
             }
         }
+        error.is_some()
+    }
+}
+
+impl Listener {
+    /// An [`Observe`] that listens for Ctrl-C and forwards events to `callback` when given, and the
+    /// handle to collect what was raised.
+    fn install(callback: Option<Py<PyAny>>) -> (Observe, Arc<Listener>) {
+        let l = Arc::new(Listener { callback, error: Mutex::new(None) });
+        (Observe::new(l.clone()), l)
     }
 
-    /// The callback's first exception, if it raised one.
-    fn take_error(this: &Option<Arc<Progress>>) -> PyResult<()> {
-        match this.as_ref().and_then(|p| p.error.lock().unwrap_or_else(|p| p.into_inner()).take()) {
-            Some(err) => Err(err),
-            None => Ok(()),
+    /// Whether events go anywhere (the library's verbose switch).
+    fn forwards(&self) -> bool {
+        self.callback.is_some()
+    }
+
+    /// The result of a call that ran with this listener: what the callable raised or Ctrl-C
+    /// interrupted comes first (the library then returned `Cancelled`, or finished regardless).
+    fn finish<T>(&self, result: netmatch::Result<T>) -> PyResult<T> {
+        if let Some(err) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(err);
         }
+        result.map_err(to_py)
     }
 }
 
@@ -140,6 +159,9 @@ struct PyObservations {
 
 #[pymethods]
 impl PyObservations {
+    /// Validates one network's arrays (any float dtype or nested lists): `obs` N×D (1-D: N×1),
+    /// exactly one of `bursts` N×M×D and `jacobians` N×D×d, `sigma` > 0, optional `inputs` N×d and
+    /// `outputs` N×P. Raises `ValueError` with the file reader's message for the same arrays.
     #[new]
     #[pyo3(signature = (obs, bursts=None, jacobians=None, sigma=1.0, inputs=None, outputs=None))]
     fn new(
@@ -170,11 +192,13 @@ impl PyObservations {
         py.detach(|| netmatch::data::npz::write_observations(&path, &data)).map_err(to_py)
     }
 
+    /// N×D observations (a copy).
     #[getter]
     fn obs<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
         self.inner.obs.to_pyarray(py).into_any()
     }
 
+    /// N×M×D bursts (a copy), or `None` with Jacobians.
     #[getter]
     fn bursts<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         match &self.inner.local {
@@ -183,6 +207,7 @@ impl PyObservations {
         }
     }
 
+    /// N×D×d Jacobians (a copy), or `None` with bursts.
     #[getter]
     fn jacobians<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         match &self.inner.local {
@@ -191,16 +216,19 @@ impl PyObservations {
         }
     }
 
+    /// The burst radius σ in input units.
     #[getter]
     fn sigma(&self) -> f64 {
         self.inner.sigma
     }
 
+    /// N×d ground-truth inputs, if given.
     #[getter]
     fn inputs<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         self.inner.inputs.as_ref().map(|x| x.to_pyarray(py).into_any())
     }
 
+    /// N×P network outputs (when `obs` holds hidden neurons), if given.
     #[getter]
     fn outputs<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
         self.inner.outputs.as_ref().map(|x| x.to_pyarray(py).into_any())
@@ -227,6 +255,7 @@ impl PyObservations {
         }
     }
 
+    /// Where they came from: the file read, or `"arrays"`.
     #[getter]
     fn source(&self) -> &str {
         &self.source
@@ -411,7 +440,7 @@ fn compare(
             }
         },
     };
-    let (observe, listener) = Progress::install(progress);
+    let (observe, listener) = Listener::install(progress);
     let mut p = CompareParams {
         k,
         eps: eps_rule(eps)?,
@@ -420,7 +449,7 @@ fn compare(
         test_fraction,
         folds,
         seed,
-        verbose: observe.is_active(),
+        verbose: listener.forwards(),
         observe,
         ..Default::default()
     };
@@ -440,8 +469,7 @@ fn compare(
         let sp = StudyParams { compare: p, neurons, whitney_sweep, sources, backend_note };
         compare_networks(&da, &db, &sp, dev.as_mut())
     });
-    Progress::take_error(&listener)?;
-    let study = result.map_err(to_py)?;
+    let study = listener.finish(result)?;
     let json = serde_json::to_string_pretty(&study.report()).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     Ok(PyReport { study, json })
 }
@@ -472,7 +500,7 @@ fn embed<'py>(
     allow_unconverged: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (observe, listener) = Progress::install(progress);
+    let (observe, listener) = Listener::install(progress);
     let mut p = EmbedParams {
         k,
         eps: eps_rule(eps)?,
@@ -486,7 +514,7 @@ fn embed<'py>(
         sparse: netmatch::pipeline::sparse::SparseParams::with_k(knn),
         sparse_solve: parse::<SparseSolve>(sparse_solve)?,
         seed,
-        verbose: observe.is_active(),
+        verbose: listener.forwards(),
         observe,
         ..Default::default()
     };
@@ -499,8 +527,7 @@ fn embed<'py>(
         let (mut dev, note) = open(&backend)?;
         netmatch::embed(&data, &p, dev.as_mut()).map(|e| (e, note))
     });
-    Progress::take_error(&listener)?;
-    let (e, note) = result.map_err(to_py)?;
+    let (e, note) = listener.finish(result)?;
     if !e.info.converged && !allow_unconverged {
         let worst = e.info.residuals.iter().copied().fold(0.0, f64::max);
         return Err(ConvergenceError::new_err(format!(

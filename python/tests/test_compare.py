@@ -221,3 +221,24 @@ def test_the_gpu_path_gives_the_same_verdict():
     on_gpu = netmatch.compare(a, b, backend="gpu", progress=False)
     assert on_gpu.to_dict()["backend"] == "gpu"
     assert on_gpu.verdict == on_cpu.verdict
+
+
+def test_ctrl_c_stops_a_running_comparison():
+    import _thread
+    import threading
+    import time
+
+    a, b = pair(blind=False, seed=6)
+    start = time.monotonic()
+    netmatch.compare(a, b, backend="cpu", progress=False)
+    full = time.monotonic() - start
+    # What Ctrl-C does: the signal flag is set on the main thread, which is computing in Rust with the
+    # GIL released; the library stops at its next step or eigensolver cycle.
+    timer = threading.Timer(full / 5, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        netmatch.compare(a, b, backend="cpu", progress=False)
+    stopped = time.monotonic() - start
+    timer.join()
+    assert stopped < 0.8 * full, f"stopped after {stopped:.2f} s of a {full:.2f} s comparison"

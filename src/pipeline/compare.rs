@@ -324,10 +324,13 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     let mut t = std::time::Instant::now();
     let mut bar = p.observe.when(p.verbose).task("compare", 6);
     // One ε for both networks.
-    bar.start("local geometry and ε");
+    bar.start("local geometry and ε")?;
     let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
+    p.observe.check()?;
     let gb = local_geometry(b, &p.covariance).map_err(|e| name_error("B", e))?;
+    p.observe.check()?;
     let (stats_a, stats_b) = (pair_stats(&ga, p.seed), pair_stats(&gb, p.seed));
+    p.observe.check()?;
     let (check_a, check_b) = (stats_a.check(), stats_b.check());
     // Each network's own ε: the linear-regime rule's (auto), or the plain rule's (median, fixed).
     let own = |g: &LocalGeometry, c: &LinearCheck| -> Result<EpsilonChoice> {
@@ -376,13 +379,13 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         observe: p.observe.clone(),
         ..Default::default()
     };
-    bar.start(&format!("embedding A (N = {n}, ε = {eps:.3e})"));
+    bar.start(&format!("embedding A (N = {n}, ε = {eps:.3e})"))?;
     let emb_a = embed(a, &ep, dev).map_err(|e| name_error("A", e))?;
     bar.step();
-    bar.start("embedding B");
+    bar.start("embedding B")?;
     let emb_b = embed(b, &ep, dev).map_err(|e| name_error("B", e))?;
     bar.step();
-    bar.start("selecting and aligning coordinates");
+    bar.start("selecting and aligning coordinates")?;
     for (name, e) in [("A", &emb_a), ("B", &emb_b)] {
         if !e.info.converged {
             return Err(Error::Eigen(format!(
@@ -394,7 +397,9 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     timings.push(("embed", t.elapsed().as_secs_f64()));
     t = std::time::Instant::now();
     let ra = select::residuals(&emb_a.coords, p.seed)?;
+    p.observe.check()?;
     let rb = select::residuals(&emb_b.coords, p.seed)?;
+    p.observe.check()?;
     let sa = select::choose_count(&ra, da.min(p.k));
     let sb = select::choose_count(&rb, db.min(p.k));
     timings.push(("select", t.elapsed().as_secs_f64()));
@@ -414,7 +419,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     bar.step();
     let (train, test) = split(n, p.test_fraction, p.seed);
     let (oa, ob) = (&a.obs, &b.obs);
-    bar.start("fitting Φ_A, G_B, Φ_B, G_A and the direct baselines");
+    bar.start("fitting Φ_A, G_B, Φ_B, G_A and the direct baselines")?;
     // The common intrinsic coordinates: the mean of A's aligned and B's matched coordinates. Φ_A and
     // Φ_B are the out-of-sample maps onto them; being smooth functions of the observations they also
     // strip the per-point wiggle that finite sampling leaves in ψ at the kernel scale √ε. Their
@@ -428,6 +433,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         || Krr::fit(rows(ob, &train).view(), rows(&common, &train).view(), p.seed + 2),
     );
     let (phi_a, phi_b) = (phi_a?, phi_b?);
+    p.observe.check()?;
     let ca = phi_a.predict(rows(oa, &train).view());
     let cb = phi_b.predict(rows(ob, &train).view());
     let unfold = Unfold::fit(&[&ca, &cb], &al.blocks);
@@ -436,6 +442,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         || Krr::fit(unfold.apply(&ca).view(), rows(oa, &train).view(), p.seed + 3),
     );
     let (g_b, g_a) = (g_b?, g_a?);
+    p.observe.check()?;
     let (oa_t, ob_t) = (rows(oa, &test), rows(ob, &test));
     let t_ab = g_b.predict(unfold.apply(&phi_a.predict(oa_t.view())).view());
     let t_ba = g_a.predict(unfold.apply(&phi_b.predict(ob_t.view())).view());
@@ -452,6 +459,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     };
     let (ia, ib) = rayon::join(|| input_rmse(a), || input_rmse(b));
     let input_rmse = (ia?, ib?);
+    p.observe.check()?;
     // The deciding evidence: each network's observations predicted from the other's, both ways, in
     // every cross-validation fold.
     let (cv_ab, cv_ba) = rayon::join(
@@ -465,7 +473,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     let baseline_rmse = (mean(folds.iter().map(|f| f.0).collect()), mean(folds.iter().map(|f| f.1).collect()));
     timings.push(("transform", t.elapsed().as_secs_f64()));
     bar.step();
-    bar.start("CKA, Procrustes, CCA");
+    bar.start("CKA, Procrustes, CCA")?;
     let sim = similarity(oa, ob)?;
     bar.finish("done");
     let ev = Evidence {

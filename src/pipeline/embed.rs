@@ -266,16 +266,18 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     let mut t = Instant::now();
     let detail = params.observe.when(params.verbose);
     let mut warnings = Vec::new();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+    // Each stage ends with a chance for the caller to stop the work (see `Observer::cancelled`).
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| -> Result<()> {
         let secs = t.elapsed().as_secs_f64();
         detail.detail(|| format!("{name:<12} {secs:8.3} s"));
         timings.push((name, secs));
         t = Instant::now();
+        detail.check()
     };
     let geom = local_geometry(data, &params.covariance)?;
-    lap("covariance", &mut timings);
+    lap("covariance", &mut timings)?;
     let mut eps = choose_epsilon(&geom, params.eps, params.seed)?;
-    lap("epsilon", &mut timings);
+    lap("epsilon", &mut timings)?;
     let budget = dev.memory_budget().map_or(DENSE_LIMIT_BYTES, |b| b.min(DENSE_LIMIT_BYTES));
     // The single-vector solver keeps its basis on the device without f16's diagonal scale.
     let precision = params.precision.or((params.solver == Solver::Lanczos).then_some(Precision::F32));
@@ -304,21 +306,21 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
     dev.set_kernel_method(params.kernel);
     let (norm, eig, storage) = if storage == Storage::Dense {
         dev.build_kernel_as(&GeometryF32::from(&geom), Some(eps.eps), plan.precision)?;
-        lap("kernel", &mut timings);
+        lap("kernel", &mut timings)?;
         let norm = normalise(dev, params.alpha)?;
-        lap("normalise", &mut timings);
+        lap("normalise", &mut timings)?;
         let eig = eigensolve(dev, params.solver, &lp)?;
-        lap("eigensolve", &mut timings);
+        lap("eigensolve", &mut timings)?;
         let p = plan.precision;
         let bytes = (p.bytes() as f64) * (n as f64).powi(2) / 1e9;
         (norm, eig, format!("dense N×N {} ({bytes:.2} GB), {} kernel", p.name(), dev.kernel_method().name()))
     } else if storage == Storage::MatrixFree {
         dev.build_matrix_free(&GeometryF32::from(&geom), eps.eps)?;
-        lap("kernel", &mut timings);
+        lap("kernel", &mut timings)?;
         let norm = normalise(dev, params.alpha)?;
-        lap("normalise", &mut timings);
+        lap("normalise", &mut timings)?;
         let eig = eigensolve(dev, params.solver, &lp)?;
-        lap("eigensolve", &mut timings);
+        lap("eigensolve", &mut timings)?;
         let what = format!(
             "matrix-free on the {}, {} kernel (recomputed in every pass, no N×N storage)",
             dev.kind(),
@@ -331,9 +333,9 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
         if given.is_none() {
             eps = EpsilonChoice { eps: st.eps, rule: "knn", slope: None, dimension: None, plateau: None };
         }
-        lap("kernel", &mut timings);
+        lap("kernel", &mut timings)?;
         let norm = normalise_csr(&mut csr, params.alpha)?;
-        lap("normalise", &mut timings);
+        lap("normalise", &mut timings)?;
         let bp = BlockParams::from_lanczos(&lp);
         let eig = match params.sparse_solve {
             SparseSolve::ShiftInvert => {
@@ -346,7 +348,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
                 block_lanczos(n, &mut |x, b| dev.csr_matmat(x, b), &bp)?
             }
         };
-        lap("eigensolve", &mut timings);
+        lap("eigensolve", &mut timings)?;
         if st.max_dropped > SPARSE_WARN_DROPPED {
             let w = format!(
                 "the sparse kernel drops values up to {:.1e} at the k-th neighbour (k = {}): \
@@ -379,7 +381,7 @@ pub fn embed(data: &Observations, params: &EmbedParams, dev: &mut dyn Device) ->
             coords[[i, c]] = psi[i];
         }
     }
-    lap("coordinates", &mut timings);
+    lap("coordinates", &mut timings)?;
     Ok(Embedding {
         eigenvalues: eig.values,
         coords,

@@ -215,7 +215,7 @@ pub fn sweep(
     let inner = CompareParams { d: Some(d), verbose: false, ..p.clone() };
     let mut out = Vec::new();
     for q in 1..=top {
-        bar.start(&format!("q = {q} of {top} neurons"));
+        bar.start(&format!("q = {q} of {top} neurons"))?;
         let aq = a.columns(&order[..q])?;
         let rec = reconstruction(&aq, p)?;
         let point = match compare(&aq, b, &inner, dev) {
@@ -228,7 +228,7 @@ pub fn sweep(
                 reasons: c.reasons,
                 error: None,
             },
-            Err(e @ (Error::NoGpu(_) | Error::Gpu(_) | Error::Io { .. })) => return Err(e),
+            Err(e @ (Error::NoGpu(_) | Error::Gpu(_) | Error::Io { .. } | Error::Cancelled)) => return Err(e),
             Err(e) => SweepPoint {
                 q,
                 neurons: order[..q].to_vec(),

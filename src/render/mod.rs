@@ -191,7 +191,7 @@ impl FrameRenderer {
         let mut bar = observe.task(label, angles.len().div_ceil(chunk));
         let mut out = Vec::with_capacity(angles.len() * self.size() * self.size());
         for (k, part) in angles.chunks(chunk).enumerate() {
-            bar.start(&format!("frames {}–{} of {}", k * chunk + 1, k * chunk + part.len(), angles.len()));
+            bar.start(&format!("frames {}–{} of {}", k * chunk + 1, k * chunk + part.len(), angles.len()))?;
             out.extend(self.render(part)?);
             bar.step();
         }

@@ -304,6 +304,8 @@ pub fn block_lanczos(
             .collect();
         let all = info.residuals.iter().all(|&r| r <= p.tol * scale);
         let out = info.passes + (m - keep) / b > max_passes;
+        // Between cycles: the caller may have asked to stop (Ctrl-C in Python).
+        p.observe.check()?;
         p.observe.detail(|| {
             let worst = info.residuals.iter().copied().fold(0.0, f64::max) / scale;
             format!(

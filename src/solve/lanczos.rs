@@ -144,6 +144,8 @@ pub fn lanczos(dev: &mut dyn Device, params: &LanczosParams) -> Result<Eigenpair
         info.residuals = (0..want).map(|i| (beta_m * e.vector(i)[size - 1]).abs()).collect();
         let all = want == nev && info.residuals.iter().all(|&r| r <= params.tol * scale);
         let out_of_budget = info.matvecs + (m - keep) > budget;
+        // Between cycles: the caller may have asked to stop (Ctrl-C in Python).
+        params.observe.check()?;
         params.observe.detail(|| {
             let worst = info.residuals.iter().copied().fold(0.0, f64::max) / scale;
             format!(

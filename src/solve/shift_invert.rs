@@ -105,6 +105,8 @@ pub fn shift_invert(s: &Csr, trivial: Option<&[f64]>, p: &BlockParams) -> Result
         let scale = e.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let worst = residuals.iter().copied().fold(0.0, f64::max);
         let met = worst <= p.tol * scale;
+        // Between cycles: the caller may have asked to stop (Ctrl-C in Python).
+        p.observe.check()?;
         p.observe.detail(|| {
             format!(
                 "  shift-invert: inner tol {:.0e}: {} passes, worst true residual {worst:.2e} (tol {:.0e})",
