@@ -23,6 +23,12 @@ def _observations(x, name):
     raise TypeError(f"`{name}` must be netmatch.Observations or the path of an .npz / .safetensors file, got {type(x).__name__}")
 
 
+def _keywords(given, *skip):
+    """A public function's keyword arguments (its ``locals()`` on entry) to pass on to the native call
+    of the same name, which takes exactly the same keywords."""
+    return {name: value for name, value in given.items() if name not in skip}
+
+
 def _run(call, progress):
     receiver = _progress.resolve(progress)
     try:
@@ -186,33 +192,10 @@ def compare(
     Raises ``ValueError`` for bad input or parameters, ``GpuError`` when ``backend="gpu"`` finds no
     usable adapter. Warnings about the result are issued as :class:`NetmatchWarning`.
     """
+    keywords = _keywords(locals(), "a", "b", "progress")
     a = _observations(a, "a")
     b = _observations(b, "b")
-    native = _run(
-        lambda receiver: _native.compare(
-            a,
-            b,
-            eps=eps,
-            d=d,
-            k=k,
-            normal_weight=normal_weight,
-            rank=rank,
-            gap=gap,
-            test_fraction=test_fraction,
-            folds=folds,
-            neurons=neurons,
-            whitney_sweep=whitney_sweep,
-            predict_rmse=predict_rmse,
-            equivalent_rmse=equivalent_rmse,
-            equivalent_corr=equivalent_corr,
-            not_equivalent_rmse=not_equivalent_rmse,
-            spectrum_tol=spectrum_tol,
-            seed=seed,
-            backend=backend,
-            progress=receiver,
-        ),
-        progress,
-    )
+    native = _run(lambda receiver: _native.compare(a, b, progress=receiver, **keywords), progress)
     report = Report(native)
     for text in report.warnings:
         warnings.warn(text, NetmatchWarning, stacklevel=2)
@@ -252,30 +235,9 @@ def embed(
 
     Raises ``ConvergenceError`` when the eigen-solve does not converge, unless ``allow_unconverged``.
     """
+    keywords = _keywords(locals(), "obs", "progress")
     obs = _observations(obs, "obs")
-    result = _run(
-        lambda receiver: _native.embed(
-            obs,
-            k=k,
-            eps=eps,
-            alpha=alpha,
-            rank=rank,
-            normal_weight=normal_weight,
-            tol=tol,
-            max_matvecs=max_matvecs,
-            solver=solver,
-            storage=storage,
-            precision=precision,
-            kernel=kernel,
-            knn=knn,
-            sparse_solve=sparse_solve,
-            seed=seed,
-            backend=backend,
-            allow_unconverged=allow_unconverged,
-            progress=receiver,
-        ),
-        progress,
-    )
+    result = _run(lambda receiver: _native.embed(obs, progress=receiver, **keywords), progress)
     e = Embedding(result)
     for text in e.summary.get("warnings", []):
         warnings.warn(text, NetmatchWarning, stacklevel=2)

@@ -83,23 +83,17 @@ impl Observer for Listener {
         }
         Python::attach(|py| {
             let d = PyDict::new(py);
+            let task = |kind: &str, task: &str, what: &str, done: usize, total: usize, seconds: f64| {
+                d.set_item("kind", kind)?;
+                d.set_item("task", task)?;
+                d.set_item("what", what)?;
+                d.set_item("done", done)?;
+                d.set_item("total", total)?;
+                d.set_item("seconds", seconds)
+            };
             let filled = match *e {
-                Event::Step { task, what, done, total, seconds } => (|| {
-                    d.set_item("kind", "step")?;
-                    d.set_item("task", task)?;
-                    d.set_item("what", what)?;
-                    d.set_item("done", done)?;
-                    d.set_item("total", total)?;
-                    d.set_item("seconds", seconds)
-                })(),
-                Event::Finished { task, what, total, seconds } => (|| {
-                    d.set_item("kind", "finished")?;
-                    d.set_item("task", task)?;
-                    d.set_item("what", what)?;
-                    d.set_item("done", total)?;
-                    d.set_item("total", total)?;
-                    d.set_item("seconds", seconds)
-                })(),
+                Event::Step { task: t, what, done, total, seconds } => task("step", t, what, done, total, seconds),
+                Event::Finished { task: t, what, total, seconds } => task("finished", t, what, total, total, seconds),
                 Event::Detail(text) => d.set_item("kind", "detail").and_then(|()| d.set_item("text", text)),
                 Event::Warning(text) => d.set_item("kind", "warning").and_then(|()| d.set_item("text", text)),
             };
