@@ -139,6 +139,19 @@ impl Listener {
     }
 }
 
+/// A read-only numpy view of `array`, whose memory `owner` keeps alive: a user reading
+/// `observations.bursts` of a large network gets no copy, and cannot change validated data.
+fn view<'py, D: ndarray::Dimension>(
+    array: &ndarray::Array<f64, D>,
+    owner: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: `array` lives in the `Arc<Observations>` of `owner`, a frozen `PyObservations` that the
+    // view keeps alive; nothing changes or reallocates it after construction.
+    let a = unsafe { numpy::PyArray::borrow_from_array(array, owner) };
+    a.call_method1("setflags", (false,))?;
+    Ok(a.into_any())
+}
+
 fn owned(a: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>) -> Option<ArrayD<f64>> {
     a.map(|a| a.as_array().to_owned())
 }
@@ -159,6 +172,7 @@ impl PyObservations {
     #[new]
     #[pyo3(signature = (obs, bursts=None, jacobians=None, sigma=1.0, inputs=None, outputs=None))]
     fn new(
+        py: Python<'_>,
         obs: PyArrayLikeDyn<'_, f64, AllowTypeChange>,
         bursts: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>,
         jacobians: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>,
@@ -166,10 +180,14 @@ impl PyObservations {
         inputs: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>,
         outputs: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>,
     ) -> PyResult<Self> {
-        let obs = obs.as_array().to_owned();
-        let data =
-            Observations::from_arrays(obs, owned(bursts), owned(jacobians), sigma, owned(inputs), owned(outputs))
-                .map_err(to_py)?;
+        let arrays = (obs.as_array().to_owned(), owned(bursts), owned(jacobians), owned(inputs), owned(outputs));
+        // The checks read every value (large bursts take a while): without the GIL.
+        let data = py
+            .detach(move || {
+                let (obs, bursts, jacobians, inputs, outputs) = arrays;
+                Observations::from_arrays(obs, bursts, jacobians, sigma, inputs, outputs)
+            })
+            .map_err(to_py)?;
         Ok(PyObservations { inner: Arc::new(data), source: "arrays".into() })
     }
 
@@ -186,27 +204,30 @@ impl PyObservations {
         py.detach(|| netmatch::data::npz::write_observations(&path, &data)).map_err(to_py)
     }
 
-    /// N×D observations (a copy).
+    /// N×D observations (read-only, not copied).
     #[getter]
-    fn obs<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.inner.obs.to_pyarray(py).into_any()
+    fn obs(this: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        let inner = this.get().inner.clone();
+        view(&inner.obs, this.into_any())
     }
 
-    /// N×M×D bursts (a copy), or `None` with Jacobians.
+    /// N×M×D bursts (read-only, not copied), or `None` with Jacobians.
     #[getter]
-    fn bursts<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
-        match &self.inner.local {
-            LocalSource::Bursts(b) => Some(b.to_pyarray(py).into_any()),
-            LocalSource::Jacobians(_) => None,
+    fn bursts(this: Bound<'_, Self>) -> PyResult<Option<Bound<'_, PyAny>>> {
+        let inner = this.get().inner.clone();
+        match &inner.local {
+            LocalSource::Bursts(b) => view(b, this.into_any()).map(Some),
+            LocalSource::Jacobians(_) => Ok(None),
         }
     }
 
-    /// N×D×d Jacobians (a copy), or `None` with bursts.
+    /// N×D×d Jacobians (read-only, not copied), or `None` with bursts.
     #[getter]
-    fn jacobians<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
-        match &self.inner.local {
-            LocalSource::Jacobians(j) => Some(j.to_pyarray(py).into_any()),
-            LocalSource::Bursts(_) => None,
+    fn jacobians(this: Bound<'_, Self>) -> PyResult<Option<Bound<'_, PyAny>>> {
+        let inner = this.get().inner.clone();
+        match &inner.local {
+            LocalSource::Jacobians(j) => view(j, this.into_any()).map(Some),
+            LocalSource::Bursts(_) => Ok(None),
         }
     }
 
@@ -216,16 +237,18 @@ impl PyObservations {
         self.inner.sigma
     }
 
-    /// N×d ground-truth inputs, if given.
+    /// N×d ground-truth inputs (read-only, not copied), if given.
     #[getter]
-    fn inputs<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
-        self.inner.inputs.as_ref().map(|x| x.to_pyarray(py).into_any())
+    fn inputs(this: Bound<'_, Self>) -> PyResult<Option<Bound<'_, PyAny>>> {
+        let inner = this.get().inner.clone();
+        inner.inputs.as_ref().map(|x| view(x, this.into_any())).transpose()
     }
 
-    /// N×P network outputs (when `obs` holds hidden neurons), if given.
+    /// N×P network outputs (when `obs` holds hidden neurons; read-only, not copied), if given.
     #[getter]
-    fn outputs<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
-        self.inner.outputs.as_ref().map(|x| x.to_pyarray(py).into_any())
+    fn outputs(this: Bound<'_, Self>) -> PyResult<Option<Bound<'_, PyAny>>> {
+        let inner = this.get().inner.clone();
+        inner.outputs.as_ref().map(|x| view(x, this.into_any())).transpose()
     }
 
     /// Number of base points N.

@@ -33,6 +33,10 @@ def test_valid_arrays_of_any_float_dtype_are_accepted_and_read_back():
     np.testing.assert_array_equal(o.bursts, bursts)
     np.testing.assert_array_equal(o.inputs, x)
     assert o.jacobians is None and o.outputs is None
+    # Views of the validated data, not copies, and read-only.
+    assert not o.bursts.flags.writeable and not o.bursts.flags.owndata
+    with pytest.raises(ValueError):
+        o.obs[0, 0] = np.nan
     assert "N = 60, D = 5, bursts M = 8" in repr(o)
 
 
