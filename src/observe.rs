@@ -4,6 +4,10 @@
 //! With no observer installed every call here is a no-op, and the strings of [`Observe::detail`] are
 //! not even built.
 //!
+//! The observer can also stop the work: [`Observer::cancelled`] is asked between steps, stages and
+//! eigensolver cycles, and a `true` ends the running call with [`Error::Cancelled`] (the Python module
+//! answers it from Ctrl-C).
+//!
 //! Warnings are also returned with the results that they qualify (an embedding's and a comparison's
 //! `warnings`, and so `report.json`), so they are not lost when nobody listens.
 

@@ -41,23 +41,46 @@ create_exception!(
 
 /// The library's error as the Python exception a caller expects: bad input and parameters are a
 /// `ValueError`, files an `OSError`, memory a `MemoryError`, the GPU a `GpuError`, an eigen-solve a
-/// `ConvergenceError`. The message is the library's, with parameter names spelt as Python keywords.
+/// `ConvergenceError`. The message is the library's, with the command line's flags spelt as the
+/// Python keywords (see [`pythonic`]).
 fn to_py(e: netmatch::Error) -> PyErr {
     use netmatch::Error as E;
+    let text = pythonic(&e.to_string());
     match e {
         E::Param { name, message } => {
-            PyValueError::new_err(format!("invalid parameter `{}`: {message}", name.replace('-', "_")))
+            let name = if name == "out" { "dir".to_string() } else { name.replace('-', "_") };
+            PyValueError::new_err(format!("invalid parameter `{name}`: {}", pythonic(&message)))
         }
-        E::Io { .. } => PyOSError::new_err(e.to_string()),
-        E::HostMemory { .. } => PyMemoryError::new_err(e.to_string()),
-        E::NoGpu(_) | E::Gpu(_) => GpuError::new_err(e.to_string()),
-        E::Eigen(_) => ConvergenceError::new_err(e.to_string()),
-        E::Network(_) => PyRuntimeError::new_err(e.to_string()),
+        E::Io { .. } => PyOSError::new_err(text),
+        E::HostMemory { .. } => PyMemoryError::new_err(text),
+        E::NoGpu(_) | E::Gpu(_) => GpuError::new_err(text),
+        E::Eigen(_) => ConvergenceError::new_err(text),
+        E::Network(_) => PyRuntimeError::new_err(text),
         // Only when a listener asked to stop, and then its own exception is raised instead.
-        E::Cancelled => pyo3::exceptions::PyKeyboardInterrupt::new_err(e.to_string()),
+        E::Cancelled => pyo3::exceptions::PyKeyboardInterrupt::new_err(text),
         // Shape, NonFinite, Format, Degenerate, TooLarge and later variants: the input is at fault.
-        other => PyValueError::new_err(other.to_string()),
+        _ => PyValueError::new_err(text),
     }
+}
+
+/// A library message with the command line's flags as the Python keywords: `--force` becomes
+/// `force=True`, `--equivalent-rmse` becomes `equivalent_rmse`.
+fn pythonic(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let flag = &rest[at + 2..];
+        let len = flag.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(flag.len());
+        match &flag[..len] {
+            "" => out.push_str("--"),
+            "force" => out.push_str("force=True"),
+            name => out.push_str(&name.replace('-', "_")),
+        }
+        rest = &flag[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn parse<T: std::str::FromStr<Err = netmatch::Error>>(s: &str) -> PyResult<T> {

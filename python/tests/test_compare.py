@@ -70,7 +70,7 @@ def test_save_writes_the_cli_directory_and_refuses_to_overwrite(equivalent_repor
     assert json.loads((out / "report.json").read_text())["verdict"] == r.verdict
     with np.load(out / "report.npz") as z:
         np.testing.assert_array_equal(z["coords_a"], r.coords_a)
-    with pytest.raises(ValueError, match="force"):
+    with pytest.raises(ValueError, match="`dir`.*refusing to overwrite — pass force=True"):
         r.save(out)
     r.save(out, force=True)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
@@ -148,6 +148,7 @@ def test_progress_reaches_a_callback_and_its_exception_is_raised():
     "kwargs, match",
     [
         (dict(predict_rmse=2.0), "predict_rmse"),
+        (dict(equivalent_rmse=0.2), "`not_equivalent_rmse`: must be at least equivalent_rmse"),
         (dict(k=1), "`k`"),
         (dict(folds=1), "folds"),
         (dict(eps=-1.0), "eps"),
