@@ -77,9 +77,13 @@ class Report:
     @property
     def arrays(self):
         """The arrays of ``report.npz`` by member name (a new dict of numpy arrays each call)."""
+        return dict(self._members())
+
+    def _members(self):
+        """The arrays, converted from Rust once and kept."""
         if self._arrays is None:
             self._arrays = self._native.arrays()
-        return dict(self._arrays)
+        return self._arrays
 
     def to_dict(self):
         """``report.json`` as a dict (a deep copy)."""
@@ -108,9 +112,7 @@ class Report:
         fields = self.__dict__["_dict"]
         if name in fields:
             return fields[name]
-        arrays = self.__dict__["_arrays"]
-        if arrays is None:
-            arrays = self.__dict__["_arrays"] = self._native.arrays()
+        arrays = self._members()
         if name in arrays:
             return arrays[name]
         raise AttributeError(f"Report has no attribute or report.json field `{name}`")

@@ -395,7 +395,7 @@ fn open(backend: &str) -> netmatch::Result<(Box<dyn netmatch::Device>, Option<St
 fn compare_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let p = CompareParams::default();
     let d = PyDict::new(py);
-    d.set_item("eps", "auto")?;
+    set_eps(&d, p.eps)?;
     d.set_item("d", p.d)?;
     d.set_item("k", p.k)?;
     d.set_item("normal_weight", p.covariance.normal_weight)?;
@@ -418,7 +418,7 @@ fn embed_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let p = EmbedParams::default();
     let d = PyDict::new(py);
     d.set_item("k", p.k)?;
-    d.set_item("eps", "auto")?;
+    set_eps(&d, p.eps)?;
     d.set_item("alpha", p.alpha)?;
     d.set_item("rank", p.covariance.rank)?;
     d.set_item("normal_weight", p.covariance.normal_weight)?;
@@ -427,6 +427,15 @@ fn embed_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     d.set_item("knn", p.sparse.k)?;
     d.set_item("seed", p.seed)?;
     Ok(d)
+}
+
+/// A default ε rule as the Python keyword spells it.
+fn set_eps(d: &Bound<'_, PyDict>, eps: EpsilonRule) -> PyResult<()> {
+    match eps {
+        EpsilonRule::Auto => d.set_item("eps", "auto"),
+        EpsilonRule::Median => d.set_item("eps", "median"),
+        EpsilonRule::Fixed(x) => d.set_item("eps", x),
+    }
 }
 
 /// Turns `eps` (`"auto"`, `"median"` or a number) into the library's rule.
@@ -609,12 +618,9 @@ fn info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     out.set_item("auto", if ctx.is_some() { "gpu" } else { "cpu" })?;
     out.set_item("auto_adapter", ctx.map(|c| c.describe()))?;
     out.set_item("note", note)?;
-    out.set_item("cpu_threads", rayon_threads())?;
+    // The CPU twin describes itself (its rayon threads), as in reports.
+    out.set_item("cpu", open("cpu").map_err(to_py)?.0.adapter())?;
     Ok(out)
-}
-
-fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The module `netmatch._native`.

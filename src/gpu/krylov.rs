@@ -161,25 +161,40 @@ impl GpuDevice {
         self.reader.finish(&ctx, enc, &k.coef.buffer, 0, (m + 1) * m)
     }
 
-    pub(super) fn restart_basis(&mut self, y: &[f32], kk: usize) -> Result<()> {
+    /// Records the rotation V[:, :kk] ← V Y of the current basis into the other basis buffer, with
+    /// the residual carried to column kk when `carry_residual` (a restart; without it, the final Ritz
+    /// vectors). `what` names it in errors and labels; returns the encoder and the current buffer.
+    fn encode_rotation(
+        &mut self,
+        y: &[f32],
+        kk: usize,
+        carry_residual: bool,
+        what: &str,
+    ) -> Result<(wgpu::CommandEncoder, usize)> {
         let ctx = self.ctx.clone();
         let n = self.n;
         let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
         let (m, cur) = (k.m, k.cur);
         if y.len() != m * kk || kk > m {
-            return Err(Error::Eigen(format!("restart with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
+            return Err(Error::Eigen(format!("{what} with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
         }
         k.y.write(&ctx, 0, y);
-        let enc = one_pass(&ctx, &mut self.arena, "restart", |pass, arena| {
-            let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 1, ..Default::default() };
+        let enc = one_pass(&ctx, &mut self.arena, what, |pass, arena| {
+            let flag = u32::from(carry_residual);
+            let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag, ..Default::default() };
             lanczos::encode(&ctx, pass, arena, &k.bg_restart[cur], Op::Restart, p)?;
             Ok(())
         })?;
-        ctx.queue.submit(Some(enc.finish()));
+        Ok((enc, cur))
+    }
+
+    pub(super) fn restart_basis(&mut self, y: &[f32], kk: usize) -> Result<()> {
+        let (enc, cur) = self.encode_rotation(y, kk, true, "restart")?;
+        self.ctx.queue.submit(Some(enc.finish()));
         if let Some(k) = self.krylov.as_mut() {
             k.cur = 1 - cur;
         }
-        ctx.check()
+        self.ctx.check()
     }
 
     pub(super) fn inject_into_basis(&mut self, kk: usize, v: &[f32]) -> Result<()> {
@@ -211,19 +226,9 @@ impl GpuDevice {
     }
 
     pub(super) fn ritz_vectors(&mut self, y: &[f32], kk: usize) -> Result<Vec<f32>> {
+        let (enc, cur) = self.encode_rotation(y, kk, false, "Ritz vectors")?;
         let ctx = self.ctx.clone();
-        let n = self.n;
         let k = self.krylov.as_ref().ok_or_else(|| Error::Eigen("krylov_begin was not called".into()))?;
-        let (m, cur) = (k.m, k.cur);
-        if y.len() != m * kk || kk > m {
-            return Err(Error::Eigen(format!("Ritz vectors with a {}-entry rotation for m = {m}, k = {kk}", y.len())));
-        }
-        k.y.write(&ctx, 0, y);
-        let enc = one_pass(&ctx, &mut self.arena, "ritz vectors", |pass, arena| {
-            let p = StepParams { n: n as u32, m: m as u32, k: kk as u32, flag: 0, ..Default::default() };
-            lanczos::encode(&ctx, pass, arena, &k.bg_restart[cur], Op::Restart, p)?;
-            Ok(())
-        })?;
-        self.reader.finish(&ctx, enc, &k.basis[1 - cur].buffer, 0, kk * n)
+        self.reader.finish(&ctx, enc, &k.basis[1 - cur].buffer, 0, kk * self.n)
     }
 }
