@@ -256,6 +256,9 @@ pub struct BenchVerdictsArgs {
     /// Only the families whose name contains this.
     #[arg(long)]
     pub family: Option<String>,
+    /// Leave the burst design undeclared (no `burst_dim`), so that d is estimated from the bursts.
+    #[arg(long)]
+    pub unknown_design: bool,
     /// Write the JSON record (summary and every case's report) here.
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -54,6 +54,7 @@ pub fn verdicts(a: BenchVerdictsArgs) -> Result<ExitCode> {
         p.reps = r;
     }
     p.filter = a.family;
+    p.unknown_design = a.unknown_design;
     let t = std::time::Instant::now();
     let mut dev = netmatch::cpu::CpuDevice::new();
     let mut k = 0;

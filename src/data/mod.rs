@@ -36,7 +36,14 @@ pub struct Observations {
     pub inputs: Option<Array2<f64>>,
     /// Optional N×P outputs of the network, when `obs` holds hidden neurons (Whitney reconstruction).
     pub outputs: Option<Array2<f64>>,
+    /// The burst design's dimension, when the recorder knows it: how many independent input
+    /// directions the bursts perturb (`burst_dim` in a file; `netmatch.record` writes the base inputs'
+    /// column count). It is then the intrinsic dimension d; see [`Observations::design_dim`].
+    pub burst_dim: Option<usize>,
 }
+
+/// Largest declared burst design dimension (`burst_dim`).
+pub const MAX_DESIGN_DIM: usize = 64;
 
 /// Largest magnitude accepted in an input array: squares and sums of squares over a million
 /// entries must stay finite in f64 (1e100² × 1e6 = 1e206).
@@ -115,9 +122,11 @@ pub(crate) fn check_declared(shapes: &[(&str, &[usize])]) -> std::result::Result
             }
         }
     }
-    if let Some(s) = get("sigma") {
-        if s.len() > 1 || s.first().is_some_and(|&v| v != 1) {
-            return err("sigma", format!("`sigma` must be a scalar, declared shape {}", shape_text(s)));
+    for key in ["sigma", "burst_dim"] {
+        if let Some(s) = get(key) {
+            if s.len() > 1 || s.first().is_some_and(|&v| v != 1) {
+                return err(key, format!("`{key}` must be a scalar, declared shape {}", shape_text(s)));
+            }
         }
     }
     Ok(())
@@ -216,7 +225,7 @@ impl Observations {
             }
             check_finite("inputs", x.iter())?;
         }
-        Ok(Observations { obs, local, sigma, inputs, outputs: None })
+        Ok(Observations { obs, local, sigma, inputs, outputs: None, burst_dim: None })
     }
 
     /// Validates arrays handed over in memory (the Python module's `Observations`): the same checks and
@@ -311,6 +320,55 @@ impl Observations {
         Ok(self)
     }
 
+    /// Applies a `burst_dim` member read from `path` (a scalar holding a whole number; absent: unknown).
+    pub fn with_burst_dim_member(self, path: &Path, value: Option<ArrayD<f64>>) -> Result<Self> {
+        let Some(v) = value else { return Ok(self) };
+        let x = match v.len() {
+            1 => v.iter().copied().next().unwrap_or(f64::NAN),
+            _ => return Err(Error::format(path, format!("`burst_dim` must be a scalar, got shape {:?}", v.shape()))),
+        };
+        if !(x.fract() == 0.0 && x >= 1.0 && x <= MAX_DESIGN_DIM as f64) {
+            return Err(Error::format(
+                path,
+                format!("`burst_dim` must be a whole number in 1..={MAX_DESIGN_DIM}, got {x}"),
+            ));
+        }
+        self.with_burst_dim(x as usize).map_err(|e| match e {
+            Error::Shape(m) => Error::format(path, m),
+            other => other,
+        })
+    }
+
+    /// Declares the burst design's dimension (1 ..= [`MAX_DESIGN_DIM`]); with Jacobians it must equal
+    /// their column count.
+    pub fn with_burst_dim(mut self, d: usize) -> Result<Self> {
+        if !(1..=MAX_DESIGN_DIM).contains(&d) {
+            return Err(Error::param("burst_dim", format!("must lie in 1..={MAX_DESIGN_DIM}, got {d}")));
+        }
+        if let LocalSource::Jacobians(j) = &self.local {
+            if j.shape()[2] != d {
+                return Err(Error::Shape(format!(
+                    "`burst_dim` = {d} but the Jacobians have {} columns (one per input direction)",
+                    j.shape()[2]
+                )));
+            }
+        }
+        self.burst_dim = Some(d);
+        Ok(self)
+    }
+
+    /// The dimension of the input directions the bursts (or Jacobians) explore, when it is known: the
+    /// declared `burst_dim`, or the Jacobians' column count when it is at most
+    /// [`crate::pipeline::covariance::MAX_RANK`] (a Jacobian with respect to every pixel of an image is
+    /// not a design of intrinsic directions). A burst rank above it is a property of the burst (kinks,
+    /// curvature, noise); a rank below it is evidence.
+    pub fn design_dim(&self) -> Option<usize> {
+        self.burst_dim.or(match &self.local {
+            LocalSource::Jacobians(j) if j.shape()[2] <= crate::pipeline::covariance::MAX_RANK => Some(j.shape()[2]),
+            _ => None,
+        })
+    }
+
     /// The observations restricted to the columns `cols` of `obs` (and of the bursts or Jacobians).
     pub fn columns(&self, cols: &[usize]) -> Result<Self> {
         if cols.is_empty() || cols.iter().any(|&c| c >= self.dim()) {
@@ -323,6 +381,7 @@ impl Observations {
         };
         let mut out = Observations::new(obs, local, self.sigma, self.inputs.clone())?;
         out.outputs = self.outputs.clone();
+        out.burst_dim = self.burst_dim;
         Ok(out)
     }
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 const DEFLATE_MAX_RATIO: u64 = 1032;
 
 /// The keys netmatch reads, in the order they are checked.
-const KEYS: [&str; 6] = ["obs", "bursts", "jacobians", "sigma", "inputs", "outputs"];
+const KEYS: [&str; 7] = ["obs", "bursts", "jacobians", "sigma", "inputs", "outputs", "burst_dim"];
 
 fn with_ndim<D: ndarray::Dimension>(a: ArrayD<f64>, path: &Path, key: &str, what: &str) -> Result<Array<f64, D>> {
     let shape = a.shape().to_vec();
@@ -112,7 +112,8 @@ pub fn read_observations_from<R: Read + Seek>(reader: R, len: u64, path: &Path) 
     };
     let inputs = read("inputs")?.map(|x| npy::as_matrix(x, path, "inputs")).transpose()?;
     let outputs = read("outputs")?.map(|o| npy::as_matrix(o, path, "outputs")).transpose()?;
-    Observations::from_file(path, obs, local, sigma, inputs, outputs)
+    let burst_dim = read("burst_dim")?;
+    Observations::from_file(path, obs, local, sigma, inputs, outputs)?.with_burst_dim_member(path, burst_dim)
 }
 
 /// Writes the observations in the format [`read_observations`] reads (float64).
@@ -129,6 +130,9 @@ pub fn write_observations(path: &Path, data: &Observations) -> Result<()> {
         }
         if let Some(o) = &data.outputs {
             w.add_array("outputs", o)?;
+        }
+        if let Some(d) = data.burst_dim {
+            w.add_array("burst_dim", &ndarray::arr0(d as f64))?;
         }
         Ok(())
     })

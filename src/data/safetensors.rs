@@ -113,7 +113,8 @@ fn observations_from(mut tensors: Vec<(String, ArrayD<f64>)>, path: &Path) -> Re
     };
     let inputs = take("inputs").map(|x| super::npy::as_matrix(x, path, "inputs")).transpose()?;
     let outputs = take("outputs").map(|x| super::npy::as_matrix(x, path, "outputs")).transpose()?;
-    Observations::from_file(path, obs, local, sigma, inputs, outputs)
+    let burst_dim = take("burst_dim");
+    Observations::from_file(path, obs, local, sigma, inputs, outputs)?.with_burst_dim_member(path, burst_dim)
 }
 
 /// Writes named f64 tensors as `.safetensors` (atomically).
@@ -152,6 +153,9 @@ pub fn write_observations(path: &Path, d: &Observations) -> Result<()> {
     }
     if let Some(o) = &d.outputs {
         t.push(("outputs", o.clone().into_dyn()));
+    }
+    if let Some(b) = d.burst_dim {
+        t.push(("burst_dim", ndarray::arr0(b as f64).into_dyn()));
     }
     write_tensors(path, &t)
 }

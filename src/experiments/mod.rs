@@ -13,7 +13,7 @@ use crate::backend::Device;
 use crate::data::{Observations, npz, synthetic};
 use crate::error::{Error, Result};
 use crate::nn::conv::{ConvLayer, ConvNet, ConvSpec};
-use crate::nn::{BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
+use crate::nn::{Activation, BurstDesign, Feature, Mlp, MlpSpec, Tap, TrainParams, TrainReport};
 use crate::observe::Observe;
 use crate::pipeline::compare::{CompareParams, Comparison, compare};
 use crate::pipeline::verdict::Verdict;
@@ -507,8 +507,20 @@ impl Default for HorseParams {
 /// Their observed hidden layers: A's first convolution (1024 units at 64×64) and B's dense layer (256).
 pub fn horse_networks(side: usize) -> [(ConvSpec, Option<usize>); 3] {
     let conv = |channels, kernel, stride| ConvLayer { channels, kernel, stride };
-    let a = ConvSpec { side, convs: vec![conv(16, 8, 8), conv(16, 3, 2)], dense: vec![], outputs: 2 };
-    let b = ConvSpec { side, convs: vec![conv(12, 4, 4), conv(16, 4, 4)], dense: vec![256], outputs: 4 };
+    let a = ConvSpec {
+        side,
+        convs: vec![conv(16, 8, 8), conv(16, 3, 2)],
+        dense: vec![],
+        outputs: 2,
+        act: Activation::Tanh,
+    };
+    let b = ConvSpec {
+        side,
+        convs: vec![conv(12, 4, 4), conv(16, 4, 4)],
+        dense: vec![256],
+        outputs: 4,
+        act: Activation::Tanh,
+    };
     let c = a.clone();
     [(a, Some(0)), (b, Some(2)), (c, None)]
 }

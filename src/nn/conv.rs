@@ -1,4 +1,5 @@
-//! Small convolutional image networks for the horse experiment: strided 2-D convolutions with tanh,
+//! Small convolutional image networks for the horse experiment and the verdict suite: strided 2-D
+//! convolutions with tanh or ReLU,
 //! optional dense tanh layers, a linear output (candle tensors and autograd, f32 on the CPU); trained
 //! like the perceptrons (full-batch Adam on a seeded split, a bound on the validation error) and observed
 //! through their outputs or a whole hidden layer — the activation sets of hundreds to thousands of units
@@ -16,7 +17,7 @@ use std::path::Path;
 use candle_core::{DType, Device as Cpu, Tensor, Var};
 use ndarray::Array2;
 
-use super::{TrainParams, TrainReport, adam_fit, moments, nn_err};
+use super::{Activation, TrainParams, TrainReport, adam_fit, moments, nn_err};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -43,6 +44,8 @@ pub struct ConvSpec {
     pub dense: Vec<usize>,
     /// Output dimension.
     pub outputs: usize,
+    /// The hidden layers' nonlinearity.
+    pub act: Activation,
 }
 
 impl ConvSpec {
@@ -75,7 +78,7 @@ impl ConvSpec {
             s += &format!(" → {d}");
         }
         let widths: Vec<String> = self.hidden_widths().iter().map(|w| w.to_string()).collect();
-        format!("{s} → {} tanh (hidden widths {})", self.outputs, widths.join(", "))
+        format!("{s} → {} {} (hidden widths {})", self.outputs, self.act.name(), widths.join(", "))
     }
 }
 
@@ -236,12 +239,12 @@ impl ConvNet {
             h = cols
                 .matmul(&w.as_tensor().t().map_err(nn_err)?)
                 .and_then(|z| z.broadcast_add(b.as_tensor()))
-                .and_then(|z| z.tanh())
+                .and_then(|z| self.spec.act.apply(z))
                 .and_then(|z| z.reshape((n, sout * sout * cout)))
                 .map_err(nn_err)?;
             out.push(h.clone());
         }
-        super::dense_stack(h, &self.dense, &self.output_norm, &mut out)?;
+        super::dense_stack(h, &self.dense, &self.output_norm, self.spec.act, &mut out)?;
         Ok(out)
     }
 

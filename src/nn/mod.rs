@@ -165,18 +165,44 @@ fn adam_fit(
     Ok(train_mse)
 }
 
-/// Runs `h` through dense layers (tanh on all but the last, which is linear), pushing each layer's
+/// The nonlinearity of a network's hidden layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// tanh (smooth).
+    Tanh,
+    /// max(0, x) (piecewise linear: kinks inside a burst).
+    Relu,
+}
+
+impl Activation {
+    fn apply(self, t: Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Activation::Tanh => t.tanh(),
+            Activation::Relu => t.relu(),
+        }
+    }
+    /// "tanh" or "relu".
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+        }
+    }
+}
+
+/// Runs `h` through dense layers (`act` on all but the last, which is linear), pushing each layer's
 /// activations to `out`, the last one mapped back to output units by `output_norm` (mean, std).
 fn dense_stack(
     mut h: Tensor,
     layers: &[(Var, Var)],
     output_norm: &(Tensor, Tensor),
+    act: Activation,
     out: &mut Vec<Tensor>,
 ) -> Result<()> {
     let last = layers.len().saturating_sub(1);
     for (k, (w, b)) in layers.iter().enumerate() {
         let z = h.matmul(&w.as_tensor().t().map_err(nn_err)?).and_then(|z| z.broadcast_add(b.as_tensor()));
-        h = if k < last { z.and_then(|z| z.tanh()) } else { z }.map_err(nn_err)?;
+        h = if k < last { z.and_then(|z| act.apply(z)) } else { z }.map_err(nn_err)?;
         out.push(h.clone());
     }
     let (m, s) = output_norm;
@@ -243,7 +269,7 @@ impl Mlp {
         let (m, s) = &self.input_norm;
         let h = self.features(x)?.broadcast_sub(m).and_then(|t| t.broadcast_div(s)).map_err(nn_err)?;
         let mut out = Vec::new();
-        dense_stack(h, &self.layers, &self.output_norm, &mut out)?;
+        dense_stack(h, &self.layers, &self.output_norm, Activation::Tanh, &mut out)?;
         Ok(out)
     }
 
@@ -320,7 +346,7 @@ impl Mlp {
     }
 
     /// Observations with bursts: for every base input, M perturbed inputs (σ in input units) run
-    /// through the network; `inputs` keeps the base inputs.
+    /// through the network; `inputs` keeps the base inputs, `burst_dim` their dimension (the design).
     pub fn observe_bursts(
         &self,
         x: &Array2<f64>,
@@ -352,7 +378,7 @@ impl Mlp {
         let dim = obs.ncols();
         let flat = self.observe(&xp, tap)?;
         let bursts = Array3::from_shape_fn((n, m, dim), |(i, a, c)| flat[[i * m + a, c]]);
-        Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(x.clone()))
+        Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(x.clone()))?.with_burst_dim(d)
     }
 
     /// Observations with exact Jacobians ∂o/∂x by autograd (one backward pass per observed value:

@@ -11,13 +11,14 @@ use crate::data::Observations;
 use crate::error::{Error, Result};
 use crate::observe::Observe;
 use crate::pipeline::align::{Alignment, align};
-use crate::pipeline::covariance::{CovarianceParams, LocalGeometry, local_geometry};
+use crate::pipeline::covariance::{CovarianceParams, LocalGeometry, MAX_RANK, local_geometry};
 use crate::pipeline::embed::{EmbedParams, Embedding, embed};
 use crate::pipeline::epsilon::{Diagnostics, LinearCheck, pair_stats};
 use crate::pipeline::kernel::{EpsilonChoice, EpsilonRule, choose_epsilon};
+use crate::pipeline::local::{LocalEvidence, RegionFinding, local_evidence};
 use crate::pipeline::select;
 use crate::pipeline::transform::{Krr, cross_validated_rmse, relative_rmse};
-use crate::pipeline::verdict::{Evidence, Thresholds, Verdict, decide};
+use crate::pipeline::verdict::{CAVEAT, EXPLANATION, Evidence, Thresholds, Verdict, decide};
 use crate::rng::Rng;
 use crate::stats::{Similarity, r2, similarity};
 
@@ -155,8 +156,21 @@ pub struct Comparison {
     pub eps_choices: (EpsilonChoice, EpsilonChoice),
     /// The linear-regime check at the shared ε.
     pub linear: LinearRegime,
-    /// The intrinsic dimension used for A and B (given, or from the bursts).
+    /// The intrinsic dimension used for A and B (given, the burst design's, or from the bursts).
     pub dims: (usize, usize),
+    /// Where each d came from: `given` (`--d`), `design` (the burst design's, see
+    /// [`Observations::design_dim`]) or `bursts` (the median per-point burst rank).
+    pub dim_sources: (&'static str, &'static str),
+    /// The per-point local evidence (where the two networks differ) and its regions.
+    pub local: LocalEvidence,
+    /// The regions as the verdict states them.
+    pub regions: Vec<RegionFinding>,
+    /// The verdict the pooled regressions alone give (without the local evidence): what an average
+    /// over the inputs says, kept to show when the local evidence overturns it.
+    pub pooled_verdict: Verdict,
+    /// Per point, the held-out error of the direct regressions o_A → o_B and o_B → o_A (each point is
+    /// held out once over the folds), relative to the target's RMS spread.
+    pub point_errors: (Vec<f64>, Vec<f64>),
     /// Fractions of A's and B's points whose own rank is below the common one.
     pub deficient: (f64, f64),
     /// Fractions of A's and B's points where the network is locally constant.
@@ -325,9 +339,17 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     let mut bar = p.observe.when(p.verbose).task("compare", 6);
     // One ε for both networks.
     bar.start("local geometry and ε")?;
-    let ga = local_geometry(a, &p.covariance).map_err(|e| name_error("A", e))?;
+    // The metric's rank: as given (`--rank`), else the burst design's dimension when the recorder
+    // declared it (a burst rank above it is a property of the burst — kinks, curvature — never a
+    // direction of the input), else estimated per point from the bursts.
+    let cov_for = |o: &Observations| CovarianceParams {
+        rank: p.covariance.rank.or(o.design_dim().map(|d| d.min(o.dim()).min(MAX_RANK))),
+        ..p.covariance.clone()
+    };
+    let (cov_a, cov_b) = (cov_for(a), cov_for(b));
+    let ga = local_geometry(a, &cov_a).map_err(|e| name_error("A", e))?;
     p.observe.check()?;
-    let gb = local_geometry(b, &p.covariance).map_err(|e| name_error("B", e))?;
+    let gb = local_geometry(b, &cov_b).map_err(|e| name_error("B", e))?;
     p.observe.check()?;
     let (stats_a, stats_b) = (pair_stats(&ga, p.seed), pair_stats(&gb, p.seed));
     p.observe.check()?;
@@ -361,29 +383,36 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         under_resolved: check_a.under_resolved || check_b.under_resolved || lin < samp,
     };
     drop((stats_a, stats_b));
-    // Dimension per network: given, or from its bursts (the median per-point rank).
-    let (da, db) = match p.d {
-        Some(d) => (d, d),
-        None => (ga.rank, gb.rank),
+    // Dimension per network: given, the burst design's, or from its bursts (the median per-point rank).
+    let dim_of = |o: &Observations, g: &LocalGeometry| match (p.d, o.design_dim()) {
+        (Some(d), _) => (d, "given"),
+        (None, Some(d)) => (d, "design"),
+        (None, None) => (g.rank, "bursts"),
     };
+    let ((da, src_a), (db, src_b)) = (dim_of(a, &ga), dim_of(b, &gb));
     let deficient = (ga.deficient_fraction(), gb.deficient_fraction());
     let constant = (ga.constant_fraction(), gb.constant_fraction());
+    // Where on the inputs the two networks differ: neighbourhoods in each one's own metric, and the
+    // points where one loses rank the other keeps.
+    let local = local_evidence(&ga, &gb, (da, db), &p.thresholds.local);
+    let regions = local.findings(a.inputs.as_ref().or(b.inputs.as_ref()));
+    p.observe.check()?;
     drop((ga, gb));
     bar.step();
-    let ep = EmbedParams {
+    let ep = |covariance: CovarianceParams| EmbedParams {
         k: p.k,
         eps: EpsilonRule::Fixed(eps),
         alpha: p.alpha,
-        covariance: p.covariance.clone(),
+        covariance,
         seed: p.seed,
         observe: p.observe.clone(),
         ..Default::default()
     };
     bar.start(&format!("embedding A (N = {n}, ε = {eps:.3e})"))?;
-    let emb_a = embed(a, &ep, dev).map_err(|e| name_error("A", e))?;
+    let emb_a = embed(a, &ep(cov_a), dev).map_err(|e| name_error("A", e))?;
     bar.step();
     bar.start("embedding B")?;
-    let emb_b = embed(b, &ep, dev).map_err(|e| name_error("B", e))?;
+    let emb_b = embed(b, &ep(cov_b), dev).map_err(|e| name_error("B", e))?;
     bar.step();
     bar.start("selecting and aligning coordinates")?;
     for (name, e) in [("A", &emb_a), ("B", &emb_b)] {
@@ -468,6 +497,7 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     );
     let (cv_ab, cv_ba) = (cv_ab?, cv_ba?);
     let learning = (cv_ab.learning_ratio(), cv_ba.learning_ratio());
+    let point_errors = (cv_ab.points.clone(), cv_ba.points.clone());
     let folds: Vec<(f64, f64)> = cv_ab.folds.iter().copied().zip(cv_ba.folds.iter().copied()).collect();
     let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let baseline_rmse = (mean(folds.iter().map(|f| f.0).collect()), mean(folds.iter().map(|f| f.1).collect()));
@@ -480,8 +510,8 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         direct: folds.clone(),
         learning,
         dims: (da, db),
-        deficient,
-        constant,
+        dims_known: (src_a != "bursts", src_b != "bursts"),
+        regions: regions.clone(),
         coords: (sa.len(), sb.len()),
         rmse_ab: rmse.0,
         rmse_ba: rmse.1,
@@ -490,18 +520,27 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         under_resolved: linear.under_resolved,
     };
     let (verdict, mut reasons) = decide(&ev, &p.thresholds);
+    let pooled_verdict = decide(&Evidence { regions: Vec::new(), ..ev.clone() }, &p.thresholds).0;
     for (name, r) in [("A", input_rmse.0), ("B", input_rmse.1)] {
         if let Some(r) = r {
             if r > p.thresholds.predict_rmse {
-                reasons.push(format!("{name}'s observations do not determine the inputs (held-out input reconstruction RMSE {:.1} %): its observation map is not injective", 100.0 * r));
+                // The regression treats the inputs as coordinates of a flat domain: a periodic input
+                // (an angle in [0, 2π)) or one on a curved set reads high although the observations
+                // determine it, so this is never stated as a fact about injectivity.
+                reasons.push(format!(
+                    "{CAVEAT}{name}'s observations reconstruct the `inputs` only to {:.1} % held-out RMSE — a \
+                     regression onto the inputs as flat coordinates: a periodic or curved input (an angle) reads high \
+                     although it is determined, so this is not evidence either way",
+                    100.0 * r
+                ));
             }
         }
     }
     for (name, o, d) in [("A", a, da), ("B", b, db)] {
         if o.dim() < d {
             reasons.push(format!(
-                "{name} observes only D = {} value(s) of a d = {d}-dimensional input: no map from {d} to {} dimensions \
-                 is injective (Whitney: 2d+1 = {} generic observations suffice)",
+                "{EXPLANATION}{name} observes only D = {} value(s) of a d = {d}-dimensional input: no map from {d} to {} \
+                 dimensions is injective (Whitney: 2d+1 = {} generic observations suffice)",
                 o.dim(),
                 o.dim(),
                 2 * d + 1
@@ -519,6 +558,11 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         eps_choices: (ea, eb),
         linear,
         dims: (da, db),
+        dim_sources: (src_a, src_b),
+        local,
+        regions,
+        pooled_verdict,
+        point_errors,
         deficient,
         constant,
         folds,

@@ -14,6 +14,7 @@ pub mod covariance;
 pub mod embed;
 pub mod epsilon;
 pub mod kernel;
+pub mod local;
 pub mod select;
 pub mod sparse;
 pub mod transform;

@@ -259,6 +259,10 @@ pub struct CrossValidation {
     pub folds: Vec<f64>,
     /// The first fold's error when the model is refitted on a seeded half of its training rows.
     pub half: f64,
+    /// Per row (every row is held out once): its held-out error ‖ŷ_i − y_i‖ over the RMS spread
+    /// √(mean_i ‖y_i − ȳ‖²) of all rows, so that the relative RMSE is the root mean square of these.
+    /// Untrimmed: it says where the regression fails.
+    pub points: Vec<f64>,
 }
 
 impl CrossValidation {
@@ -290,6 +294,16 @@ pub fn cross_validated_rmse(
     let mut out = Vec::with_capacity(folds);
     let mut first: Option<Krr> = None;
     let mut half = f64::NAN;
+    let spread = {
+        let mut s = 0.0;
+        for c in 0..y.ncols() {
+            let col = y.column(c);
+            let m = col.mean().unwrap_or(0.0);
+            s += col.iter().map(|v| (v - m).powi(2)).sum::<f64>();
+        }
+        (s / n.max(1) as f64).sqrt().max(1e-300)
+    };
+    let mut points = vec![f64::NAN; n];
     for f in 0..folds {
         let mut test: Vec<usize> = perm.iter().copied().skip(f).step_by(folds).collect();
         test.sort_unstable();
@@ -306,7 +320,12 @@ pub fn cross_validated_rmse(
             Some(m) => m.refit(xt.view(), yt.view(), seed + f as u64)?,
         };
         let (xv, yv) = (x.select(Axis(0), &test), y.select(Axis(0), &test));
-        out.push(trimmed_relative_rmse(&model.predict(xv.view()), &yv, TRIM));
+        let pred = model.predict(xv.view());
+        for (r, &i) in test.iter().enumerate() {
+            let e2: f64 = (0..yv.ncols()).map(|c| (pred[[r, c]] - yv[[r, c]]).powi(2)).sum();
+            points[i] = e2.sqrt() / spread;
+        }
+        out.push(trimmed_relative_rmse(&pred, &yv, TRIM));
         if first.is_none() {
             // The same model on half as many training rows (those it used, halved).
             let used = train.len().min(model.cap);
@@ -316,7 +335,7 @@ pub fn cross_validated_rmse(
             first = Some(model);
         }
     }
-    Ok(CrossValidation { folds: out, half })
+    Ok(CrossValidation { folds: out, half, points })
 }
 
 impl Krr {

@@ -25,6 +25,8 @@
 //! measured (worst equivalent 0.046, best control 0.141; `method-notes.md` Q4), not a value fitted to
 //! this project's suite. The reasons always carry the numbers that decided.
 
+use crate::pipeline::local::{LocalThresholds, RegionFinding};
+
 /// How many times the training data a failing regression would need to reach `target` if its error
 /// fell to zero as a power law at the measured rate: err(n) = c·n^(−β) with 2^(−β) = `ratio` (full over
 /// half training size) gives (err / target)^(1/β). Infinite when the error does not fall at all.
@@ -63,9 +65,9 @@ impl Verdict {
 pub struct Thresholds {
     /// The deciding bound: held-out relative RMSE of the direct regressions, both ways, every fold.
     pub predict_rmse: f64,
-    /// Largest difference between the two networks' fractions of locally constant points that is
-    /// still sampling noise.
-    pub constant_diff: f64,
+    /// The local rule: regions where one network loses information the other keeps (see
+    /// [`crate::pipeline::local`]).
+    pub local: LocalThresholds,
     /// A failing direction counts as evidence only when its error has stopped falling with more
     /// data: full-size over half-size error at least this (a fall of under 10 % when the training
     /// set doubles). Below it the regression is under-sampled and the verdict `inconclusive` —
@@ -92,7 +94,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             predict_rmse: 0.08,
-            constant_diff: 0.05,
+            local: LocalThresholds::default(),
             converged: 0.9,
             reachable: 100.0,
             equivalent_rmse: 0.02,
@@ -111,12 +113,12 @@ pub struct Evidence {
     /// Learning-curve ratios (o_A → o_B, o_B → o_A): the first fold's error at full over half
     /// training size.
     pub learning: (f64, f64),
-    /// Intrinsic dimension of A and B from their bursts (or Jacobians).
+    /// Intrinsic dimension of A and B (the burst design's, or from their bursts or Jacobians).
     pub dims: (usize, usize),
-    /// Fractions of A's and B's points whose own rank is below the common one.
-    pub deficient: (f64, f64),
-    /// Fractions of A's and B's points where the network is locally constant.
-    pub constant: (f64, f64),
+    /// Whether each d is the burst design's (known) rather than an estimate.
+    pub dims_known: (bool, bool),
+    /// The regions where one network loses information the other keeps (local evidence).
+    pub regions: Vec<RegionFinding>,
     /// Selected diffusion coordinates of A and B.
     pub coords: (usize, usize),
     /// Explanation: held-out relative RMSE of T_AB (predicting o_B from o_A through the coordinates).
@@ -137,41 +139,59 @@ pub fn fold_verdict(ab: f64, ba: f64, t: &Thresholds) -> Verdict {
     if ab.max(ba) <= t.predict_rmse { Verdict::Equivalent } else { Verdict::NotEquivalent }
 }
 
-/// Applies the rule; returns the verdict and its reasons.
+/// The label of a reason: what it is to the verdict above it.
+pub const EVIDENCE: &str = "evidence: ";
+/// Explains the verdict (or says where two networks differ) without voting.
+pub const EXPLANATION: &str = "explanation: ";
+/// A limit of what the numbers can show.
+pub const CAVEAT: &str = "caveat: ";
+
+fn region_reason(r: &RegionFinding) -> String {
+    let other = r.network.other().name();
+    let place = r.place.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+    format!(
+        "{EVIDENCE}{} loses information on a region: on {:.1} % of the inputs ({} points){place} it {} — {other}'s \
+         observations there are not a function of {}'s, however small the pooled error",
+        r.network.name(),
+        100.0 * r.fraction,
+        r.points,
+        r.loss.phrase(),
+        r.network.name()
+    )
+}
+
+/// Applies the rule; returns the verdict and its reasons, each labelled [`EVIDENCE`], [`EXPLANATION`]
+/// or [`CAVEAT`]. No reason contradicts the verdict: what does not vote is labelled so, and a
+/// diagnosis with a known failure mode is a caveat, not a fact.
 pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
     let mut reasons = Vec::new();
     let pct = |x: f64| format!("{:.2} %", 100.0 * x);
-    // Structural evidence. A locally constant region is exact evidence (zero variation under the
-    // bursts): one network merges every input of it, and a smooth invertible map cannot undo that.
-    let mut structural = false;
-    if (e.constant.0 - e.constant.1).abs() > t.constant_diff {
-        structural = true;
-        let (name, f, g) = if e.constant.0 > e.constant.1 {
-            ("A", e.constant.0, e.constant.1)
-        } else {
-            ("B", e.constant.1, e.constant.0)
-        };
+    // Local evidence: a region where one network merges what the other tells apart (or is constant,
+    // or loses a direction) is a loss of information there, whatever the pooled error says.
+    let local = !e.regions.is_empty();
+    const LISTED: usize = 3;
+    for r in e.regions.iter().take(LISTED) {
+        reasons.push(region_reason(r));
+    }
+    if e.regions.len() > LISTED {
+        let rest: f64 = e.regions[LISTED..].iter().map(|r| r.fraction).sum();
         reasons.push(format!(
-            "{name} is blind on part of the input: locally constant on {} of the inputs (the other network on {}); \
-             no smooth invertible map undoes that, so {name} is not injective there",
-            pct(f),
-            pct(g)
+            "{EVIDENCE}{} more such regions, {:.1} % of the inputs together (`local_disagreement` in report.npz)",
+            e.regions.len() - LISTED,
+            100.0 * rest
         ));
     }
-    // A differing d from the bursts, or a differing share of points that lose a direction, explains a
-    // failure; alone it can stem from a noisy burst, so it only keeps a pass from being `equivalent`.
+    // A differing d: from the burst design it is a data error worth saying; estimated from the
+    // bursts it can stem from a noisy burst, so it only keeps a pass from being `equivalent`.
     let dims_differ = e.dims.0 != e.dims.1;
     if dims_differ {
+        let how = |known: bool| if known { "the burst design" } else { "the bursts" };
         reasons.push(format!(
-            "intrinsic dimensions differ: the bursts give d = {} for A and d = {} for B",
-            e.dims.0, e.dims.1
-        ));
-    }
-    if (e.deficient.0 - e.deficient.1).abs() > t.constant_diff {
-        reasons.push(format!(
-            "the bursts lose a direction on {} of A's inputs and {} of B's",
-            pct(e.deficient.0),
-            pct(e.deficient.1)
+            "{EVIDENCE}intrinsic dimensions differ: {} gives d = {} for A and {} gives d = {} for B",
+            how(e.dims_known.0),
+            e.dims.0,
+            how(e.dims_known.1),
+            e.dims.1
         ));
     }
     // Mutual predictability on held-out folds.
@@ -196,16 +216,16 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
     ] {
         if fail && ok && ratio >= t.converged {
             reasons.push(format!(
-                "{whom}: held-out RMSE of {what} ≥ {} in all {folds} folds (> {}), at its floor (full / half training \
-                 size {ratio:.2})",
+                "{EVIDENCE}{whom}: held-out RMSE of {what} ≥ {} in all {folds} folds (> {}), at its floor (full / half \
+                 training size {ratio:.2})",
                 pct(best),
                 pct(t.predict_rmse)
             ));
         } else if fail && ok {
             reasons.push(format!(
-                "{whom}: held-out RMSE of {what} ≥ {} in all {folds} folds (> {}); it still falls (full / half training \
-                 size {ratio:.2}), but even falling to zero as a power law at that rate it would need {need:.1e} times \
-                 the training data (> {:.0}) to reach {}",
+                "{EVIDENCE}{whom}: held-out RMSE of {what} ≥ {} in all {folds} folds (> {}); it still falls (full / half \
+                 training size {ratio:.2}), but even falling to zero as a power law at that rate it would need {need:.1e} \
+                 times the training data (> {:.0}) to reach {}",
                 pct(best),
                 pct(t.predict_rmse),
                 t.reachable,
@@ -213,8 +233,8 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
             ));
         } else if fail {
             reasons.push(format!(
-                "{what} misses {} (≥ {} in all {folds} folds) but its error still falls with more data (full / half \
-                 training size {ratio:.2} < {})",
+                "{CAVEAT}{what} misses {} (≥ {} in all {folds} folds) but its error still falls with more data (full / \
+                 half training size {ratio:.2} < {})",
                 pct(t.predict_rmse),
                 pct(best),
                 t.converged
@@ -224,58 +244,18 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
     if settled.0 != settled.1 && fails.0 != fails.1 {
         let (bad, good) = if settled.0 { ("A", "B") } else { ("B", "A") };
         reasons.push(format!(
-            "one-way: {bad}'s observations are predicted from {good}'s but not the reverse — {bad}'s observation map is \
-             not injective (it merges inputs {good} tells apart; too few observed neurons? see the Whitney sweep)"
+            "{EXPLANATION}one-way: {bad}'s observations are predicted from {good}'s but not the reverse — {bad}'s \
+             observation map merges inputs {good} tells apart (too few observed neurons? see the Whitney sweep)"
         ));
     }
-    // Explanations from the intrinsic coordinates (they do not vote).
-    if e.under_resolved {
-        reasons.push(
-            "under-resolved: at this N no ε both samples enough neighbours and keeps the Mahalanobis distance \
-             within its linear-regime budget, so the spectra and coordinates below are not evidence"
-                .into(),
-        );
-    }
-    if e.coords.0 != e.coords.1 {
-        reasons.push(format!("A has {} selected diffusion coordinates, B has {}", e.coords.0, e.coords.1));
-    }
-    if e.rmse_ab > t.not_equivalent_rmse {
-        reasons.push(format!(
-            "T_AB fails: held-out RMSE {} > {} through the intrinsic coordinates",
-            pct(e.rmse_ab),
-            pct(t.not_equivalent_rmse)
-        ));
-    }
-    if e.rmse_ba > t.not_equivalent_rmse {
-        reasons.push(format!(
-            "T_BA fails: held-out RMSE {} > {} through the intrinsic coordinates",
-            pct(e.rmse_ba),
-            pct(t.not_equivalent_rmse)
-        ));
-    }
-    let worst_rate = e.rate_diffs.iter().copied().fold(0.0, f64::max);
-    if worst_rate > t.spectrum_tol {
-        reasons.push(format!(
-            "spectra differ: matched diffusion rates differ by up to {:.1} % (> {:.1} %)",
-            100.0 * worst_rate,
-            100.0 * t.spectrum_tol
-        ));
-    }
-    let worst_corr = e.corr.iter().copied().fold(1.0, f64::min);
-    if worst_corr < t.equivalent_corr {
-        reasons.push(format!(
-            "smallest matched |corr| of the aligned coordinates {worst_corr:.4} < {}",
-            t.equivalent_corr
-        ));
-    }
-    let verdict = if structural || (all_fail && !under_sampled) {
+    let verdict = if local || (all_fail && !under_sampled) {
         Verdict::NotEquivalent
     } else if under_sampled {
         reasons.insert(
             0,
             format!(
-                "under-sampled: every fold misses {} but the held-out error still falls with more data, so its floor \
-                 — zero for equivalent networks — is not reached at this N",
+                "{EVIDENCE}under-sampled: every fold misses {} but the held-out error still falls with more data, so \
+                 its floor — zero for equivalent networks — is not reached at this N",
                 pct(t.predict_rmse)
             ),
         );
@@ -284,8 +264,8 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
         reasons.insert(
             0,
             format!(
-                "o_A and o_B predict each other (held-out RMSE ≤ {} / {}), but the bursts disagree on the intrinsic \
-                 dimension",
+                "{EVIDENCE}o_A and o_B predict each other (held-out RMSE ≤ {} / {}), but the intrinsic dimensions \
+                 disagree",
                 pct(worst_ab),
                 pct(worst_ba)
             ),
@@ -295,13 +275,12 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
         reasons.insert(
             0,
             format!(
-                "o_A and o_B determine each other: held-out RMSE ≤ {} (o_A → o_B) and ≤ {} (o_B → o_A) in all {folds} \
-                 folds (≤ {}); T_AB / T_BA through the intrinsic coordinates {} / {}",
+                "{EVIDENCE}o_A and o_B determine each other: held-out RMSE ≤ {} (o_A → o_B) and ≤ {} (o_B → o_A) in all \
+                 {folds} folds (≤ {}), and no region of the inputs where either network merges what the other tells \
+                 apart",
                 pct(worst_ab),
                 pct(worst_ba),
-                pct(t.predict_rmse),
-                pct(e.rmse_ab),
-                pct(e.rmse_ba)
+                pct(t.predict_rmse)
             ),
         );
         Verdict::Equivalent
@@ -309,8 +288,8 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
         reasons.insert(
             0,
             format!(
-                "borderline: the worse direction's held-out RMSE ranges over {} – {} across the {folds} folds, on both \
-                 sides of {}",
+                "{EVIDENCE}borderline: the worse direction's held-out RMSE ranges over {} – {} across the {folds} folds, \
+                 on both sides of {}",
                 pct(fold_scores.iter().copied().fold(f64::INFINITY, f64::min)),
                 pct(fold_scores.iter().copied().fold(0.0, f64::max)),
                 pct(t.predict_rmse)
@@ -318,6 +297,59 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
         );
         Verdict::Inconclusive
     };
+    if local && all_ok {
+        reasons.insert(
+            0,
+            format!(
+                "{EVIDENCE}a loss of information confined to part of the inputs: the pooled held-out RMSE passes both \
+                 ways (≤ {} / {} in all {folds} folds), but the local evidence below finds a region where one network \
+                 is not a function of the other",
+                pct(worst_ab),
+                pct(worst_ba)
+            ),
+        );
+    }
+    // Explanations from the intrinsic coordinates: they do not vote, and under-resolved they are not
+    // evidence of anything.
+    if e.under_resolved {
+        reasons.push(format!(
+            "{CAVEAT}under-resolved: at this N no ε both samples enough neighbours and keeps the Mahalanobis \
+             distance within its linear-regime budget, so the spectra, coordinates and T below are not evidence"
+        ));
+    }
+    if e.coords.0 != e.coords.1 {
+        reasons.push(format!("{EXPLANATION}A has {} selected diffusion coordinates, B has {}", e.coords.0, e.coords.1));
+    }
+    let t_note = if verdict == Verdict::Equivalent {
+        " (T multiplies the chart mismatch of two finite embeddings by the networks' slopes; it explains and does \
+         not vote)"
+    } else {
+        ""
+    };
+    for (name, r) in [("T_AB", e.rmse_ab), ("T_BA", e.rmse_ba)] {
+        if r > t.not_equivalent_rmse {
+            reasons.push(format!(
+                "{EXPLANATION}{name} through the intrinsic coordinates: held-out RMSE {} (> {}){t_note}",
+                pct(r),
+                pct(t.not_equivalent_rmse)
+            ));
+        }
+    }
+    let worst_rate = e.rate_diffs.iter().copied().fold(0.0, f64::max);
+    if worst_rate > t.spectrum_tol {
+        reasons.push(format!(
+            "{EXPLANATION}spectra differ: matched diffusion rates differ by up to {:.1} % (> {:.1} %)",
+            100.0 * worst_rate,
+            100.0 * t.spectrum_tol
+        ));
+    }
+    let worst_corr = e.corr.iter().copied().fold(1.0, f64::min);
+    if worst_corr < t.equivalent_corr {
+        reasons.push(format!(
+            "{EXPLANATION}smallest matched |corr| of the aligned coordinates {worst_corr:.4} < {}",
+            t.equivalent_corr
+        ));
+    }
     (verdict, reasons)
 }
 
@@ -330,8 +362,8 @@ mod tests {
             direct: vec![(0.01, direct); 5],
             learning: (0.5, learning),
             dims: (1, 1),
-            deficient: (0.0, 0.0),
-            constant: (0.0, 0.0),
+            dims_known: (false, false),
+            regions: Vec::new(),
             coords: (2, 2),
             rmse_ab: 0.05,
             rmse_ba: 0.5,

@@ -15,6 +15,7 @@ use crate::data::{Observations, write_file_atomic};
 use crate::error::{Error, Result};
 use crate::pipeline::compare::{CompareParams, Comparison};
 use crate::pipeline::embed::Embedding;
+use crate::pipeline::local::Network;
 use crate::pipeline::whitney::SweepPoint;
 use crate::report::figures::Figure;
 pub use arrays::{Member, ReportArrays};
@@ -382,13 +383,22 @@ pub fn summary_table(c: &Comparison, p: &CompareParams) -> String {
             span(c.folds.iter().map(|f| f.1).collect()),
             format!("decides: ≤ {} equivalent", pct(t.predict_rmse)),
         ),
-        ("d from bursts A / B".into(), format!("{} / {}", c.dims.0, c.dims.1), "must agree for equivalent".into()),
         (
-            "locally constant A / B".into(),
-            format!("{} / {}", pct(c.constant.0), pct(c.constant.1)),
-            format!("decides: differ by ≤ {}", pct(t.constant_diff)),
+            "d A / B".into(),
+            format!("{} ({}) / {} ({})", c.dims.0, c.dim_sources.0, c.dims.1, c.dim_sources.1),
+            "must agree for equivalent".into(),
         ),
-        ("held-out RMSE T_AB / T_BA".into(), format!("{} / {}", pct(c.rmse.0), pct(c.rmse.1)), "explains".into()),
+        (
+            "regions lost by A / B".into(),
+            format!("{} / {}", pct(c.local.region_fraction(Network::A)), pct(c.local.region_fraction(Network::B))),
+            format!("decides: any region (≥ {} connected points) is not equivalent", t.local.min_region),
+        ),
+        ("locally constant A / B".into(), format!("{} / {}", pct(c.constant.0), pct(c.constant.1)), "explains".into()),
+        (
+            "held-out RMSE T_AB / T_BA".into(),
+            format!("{} / {}", pct(c.rmse.0), pct(c.rmse.1)),
+            if c.linear.under_resolved { "explains; under-resolved: not evidence".into() } else { "explains".into() },
+        ),
         ("min matched |corr|".into(), format!("{min_corr:.4}"), "explains".into()),
         ("max rate difference".into(), pct(max_rate), "explains".into()),
         ("selected coords A / B".into(), format!("{:?} / {:?}", c.selected.0, c.selected.1), "explains".into()),

@@ -13,6 +13,7 @@ use crate::pipeline::compare::{CompareParams, Comparison};
 use crate::pipeline::embed::Embedding;
 use crate::pipeline::epsilon::BUDGET;
 use crate::pipeline::kernel::EpsilonChoice;
+use crate::pipeline::local::{Network, RegionFinding};
 use crate::pipeline::verdict::{Thresholds, fold_verdict};
 use crate::pipeline::whitney::SweepPoint;
 
@@ -90,8 +91,25 @@ pub struct DimensionReport {
     pub a: usize,
     /// B's d.
     pub b: usize,
-    /// `given` or from the local data.
-    pub source: String,
+    /// Where each d came from: `given` (`--d`), `design` (the declared burst design, or the
+    /// Jacobians' columns) or `bursts` (the median per-point burst rank).
+    pub source: PerNetwork<String>,
+}
+
+/// The local evidence: where on the inputs one network loses information the other keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LocalReport {
+    /// The regions found (each decides `not_equivalent`), largest first.
+    pub regions: Vec<RegionFinding>,
+    /// Share of the inputs inside some region, per network that loses the information there.
+    pub region_fraction: PerNetwork<f64>,
+    /// Share of the points flagged (in a region or not), per network.
+    pub flagged_fraction: PerNetwork<f64>,
+    /// The smallest region the rule can see at this N: `min_region` points of N (a region whose
+    /// points are only partly flagged, like a fold's crease, needs proportionally more).
+    pub detectable_fraction: f64,
+    /// What the pooled regressions alone would have said.
+    pub pooled_verdict: String,
 }
 
 /// The cross-validation folds of the deciding direct regressions.
@@ -247,6 +265,8 @@ pub struct ComparisonReport {
     pub linear_regime: LinearRegimeReport,
     /// The d used.
     pub intrinsic_dimension: DimensionReport,
+    /// Where the two networks differ (the local rule).
+    pub local: LocalReport,
     /// Points whose own rank is below d.
     pub rank_deficient_fraction: PerNetwork<f64>,
     /// Points where the network is locally constant.
@@ -301,7 +321,14 @@ impl ComparisonReport {
             intrinsic_dimension: DimensionReport {
                 a: c.dims.0,
                 b: c.dims.1,
-                source: if p.d.is_some() { "given" } else { "local data (bursts or Jacobians)" }.to_string(),
+                source: (c.dim_sources.0.to_string(), c.dim_sources.1.to_string()).into(),
+            },
+            local: LocalReport {
+                regions: c.regions.clone(),
+                region_fraction: (c.local.region_fraction(Network::A), c.local.region_fraction(Network::B)).into(),
+                flagged_fraction: (c.local.flagged_fraction(Network::A), c.local.flagged_fraction(Network::B)).into(),
+                detectable_fraction: th.local.min_region as f64 / ea.coords.nrows().max(1) as f64,
+                pooled_verdict: c.pooled_verdict.as_str().to_string(),
             },
             rank_deficient_fraction: c.deficient.into(),
             locally_constant_fraction: c.constant.into(),

@@ -23,6 +23,9 @@ use crate::pipeline::compare::{CompareParams, compare};
 use crate::pipeline::verdict::Verdict;
 use crate::rng::Rng;
 
+#[cfg(feature = "demos")]
+pub mod cnn;
+
 /// Activation of a hidden layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Act {
@@ -126,6 +129,13 @@ impl Domain {
             Domain::Box(w) => w.len(),
             Domain::Circle => 1,
             Domain::Torus => 2,
+        }
+    }
+    /// The side lengths of a box (angles: 2π each).
+    pub fn widths(self) -> Vec<f64> {
+        match self {
+            Domain::Box(w) => w.to_vec(),
+            _ => vec![2.0 * std::f64::consts::PI; self.d()],
         }
     }
     /// Dimension of what the network reads.
@@ -265,6 +275,16 @@ pub struct Case {
     pub b: Observations,
 }
 
+impl Case {
+    /// Forgets the declared burst design (`burst_dim`), so that d is estimated from the bursts: the
+    /// path a file without `burst_dim` takes.
+    pub fn without_design(mut self) -> Case {
+        self.a.burst_dim = None;
+        self.b.burst_dim = None;
+        self
+    }
+}
+
 const RECT: &[f64] = &[1.0, 0.6];
 const SQUARE: &[f64] = &[1.0, 1.0];
 const INTERVAL: &[f64] = &[1.0];
@@ -289,6 +309,8 @@ pub const FAMILIES: &[&str] = &[
     "hidden_tanh",
     "hidden_relu",
     "hidden_gelu",
+    "relu_outputs",
+    "cnn_relu",
     "jacobians",
     "unequal_m",
     "linear_remix",
@@ -300,6 +322,10 @@ pub const FAMILIES: &[&str] = &[
     "ctl_fold",
     "ctl_doubled_angle",
     "ctl_constant_region",
+    "ctl_partial_fold",
+    "ctl_partial_constant",
+    "ctl_partial_blind",
+    "ctl_cnn",
     "ctl_scalar",
     "ctl_shuffled",
     "ctl_other_variable",
@@ -318,6 +344,20 @@ pub fn make_case(family: &str, rep: usize, seed: u64, quick: bool) -> Result<Cas
     let equivalent = !family.starts_with("ctl_");
     let truth = if equivalent { Verdict::Equivalent } else { Verdict::NotEquivalent };
     let m = 64;
+    if family == "cnn_relu" || family == "ctl_cnn" {
+        let name = FAMILIES.iter().copied().find(|f| *f == family).unwrap_or("?");
+        #[cfg(feature = "demos")]
+        {
+            let n = if quick { 600 } else { pick(&[1000, 1200, 1500]) };
+            let (a, b, what) = cnn::pair(equivalent, rep, n, s)?;
+            return Ok(Case { family: name, what: format!("{what}; N = {n}, d = 2"), truth, a, b });
+        }
+        #[cfg(not(feature = "demos"))]
+        return Err(crate::error::Error::param(
+            "family",
+            format!("`{name}` trains networks with candle: build with the `demos` feature"),
+        ));
+    }
     let (domain, n, a, b, what): (Domain, usize, Side, Side, String) = match family {
         "interval" | "circle" | "rectangle" | "square" | "torus" | "box3" | "box4" | "rectangle_strong" => {
             let (domain, da, db, sc, n) = match family {
@@ -366,6 +406,14 @@ pub fn make_case(family: &str, rep: usize, seed: u64, quick: bool) -> Result<Cas
             let a = Side::new(net(domain, ma), 32);
             let b = Side::new(net(domain, mb), 32);
             (domain, n_default, a, b, format!("{act:?} hidden layers, D = {wa} vs {wb}"))
+        }
+        "relu_outputs" => {
+            let domain = [Domain::Box(RECT), Domain::Box(INTERVAL), Domain::Circle][rep % 3];
+            let p = domain.inputs();
+            let (da, db) = if domain.d() == 1 { (3, 5) } else { (5, 8) };
+            let a = Side::new(net(domain, Mlp::random(p, &[32, 32], da, Act::Relu, 1.5, s + 1)), m);
+            let b = Side::new(net(domain, Mlp::random(p, &[48], db, Act::Relu, 1.5, s + 2)), m);
+            (domain, n_default, a, b, format!("two ReLU networks' outputs, D = {da} vs {db}"))
         }
         "jacobians" => {
             let domain = if rep % 2 == 0 { Domain::Box(RECT) } else { Domain::Box(INTERVAL) };
@@ -476,29 +524,115 @@ pub fn make_case(family: &str, rep: usize, seed: u64, quick: bool) -> Result<Cas
             let b = Side::new(net(domain, tanh(2, &[32], 10, 1.5, 2)), m);
             (domain, n_default, a, b, "A sees the doubled angle 2t".into())
         }
-        "ctl_constant_region" => {
+        "ctl_constant_region" | "ctl_partial_constant" => {
             let domain = if rep % 2 == 0 { Domain::Box(RECT) } else { Domain::Box(INTERVAL) };
             let d = domain.d();
-            let frac = [0.3, 0.5, 0.15][rep % 3];
+            // Large zones (the first family) and zones of a few per cent (the second), the fraction
+            // moved by the seed as well as the case.
+            let frac = if family == "ctl_constant_region" {
+                [0.3, 0.5, 0.15][rep % 3]
+            } else {
+                [0.03, 0.06, 0.1, 0.15][(rep + seed as usize) % 4]
+            };
             // A ball around a seeded centre, of the radius that covers `frac` of the domain (area for
-            // d = 2, length for d = 1), is mapped to its centre: A is constant there.
+            // d = 2, length for d = 1), is mapped to its centre: the network is constant there.
             let mut rng = Rng::new(s + 5);
             let widths = if d == 2 { RECT } else { INTERVAL };
             let rho = if d == 2 { (frac * 0.6 / std::f64::consts::PI).sqrt() } else { frac / 2.0 };
             let centre: Vec<f64> =
                 widths.iter().map(|&w| rho.min(w / 2.0) + rng.uniform() * (w - 2.0 * rho.min(w / 2.0))).collect();
             let ma = tanh(d, &[24, 24], 8, 1.5, 1);
-            let a = Side::new(
+            let squash = Box::new(move |u: &[f64]| {
+                let r = u.iter().zip(&centre).map(|(x, c)| (x - c) * (x - c)).sum::<f64>().sqrt();
+                let shrink = if r > rho { 1.0 - rho / r } else { 0.0 };
+                let v: Vec<f64> = u.iter().zip(&centre).map(|(x, c)| c + (x - c) * shrink).collect();
+                ma.eval(&domain.features(&v))
+            });
+            let other = Side::new(net(domain, tanh(d, &[32], 12, 1.5, 2)), m);
+            // The blind network is A in the first family and B in the second.
+            let (a, b) = if family == "ctl_constant_region" {
+                (Side::new(squash, m), other)
+            } else {
+                (other, Side::new(squash, m))
+            };
+            let who = if family == "ctl_constant_region" { "A" } else { "B" };
+            (
+                domain,
+                n_default,
+                a,
+                b,
+                format!("{who} is constant on a ball holding ≈ {:.0} % of the inputs", 100.0 * frac),
+            )
+        }
+        "ctl_partial_fold" => {
+            // B folds part of x₁ back: at the end of the range (x₁ > 1 − f is reflected onto
+            // [1 − 2f, 1 − f]: 2f of the inputs lose information) or inside it (a Z: up to c, back
+            // down to c − f, up again, so [c − f, c + 2f] — 3f — is covered three times).
+            let domain = if rep % 3 == 2 { Domain::Box(RECT) } else { Domain::Box(INTERVAL) };
+            let d = domain.d();
+            let f: f64 = [0.05, 0.1, 0.15, 0.2, 0.25][(rep + seed as usize) % 5];
+            let end = (rep + seed as usize / 5) % 2 == 0;
+            let mut rng = Rng::new(s + 5);
+            let c = if end { 1.0 - f } else { f + 0.1 + rng.uniform() * (0.8 - 3.0 * f).max(0.0) };
+            let fold = move |x: f64| {
+                if end {
+                    if x <= c { x } else { 2.0 * c - x }
+                } else if x <= c {
+                    x
+                } else if x <= c + f {
+                    2.0 * c - x
+                } else {
+                    x - 2.0 * f
+                }
+            };
+            let mb = tanh(d, &[32], 9, 1.5, 2);
+            let b = Side::new(
                 Box::new(move |u: &[f64]| {
-                    let r = u.iter().zip(&centre).map(|(x, c)| (x - c) * (x - c)).sum::<f64>().sqrt();
-                    let shrink = if r > rho { 1.0 - rho / r } else { 0.0 };
-                    let v: Vec<f64> = u.iter().zip(&centre).map(|(x, c)| c + (x - c) * shrink).collect();
-                    ma.eval(&domain.features(&v))
+                    let mut v = u.to_vec();
+                    v[0] = fold(v[0]);
+                    mb.eval(&domain.features(&v))
                 }),
                 m,
             );
-            let b = Side::new(net(domain, tanh(d, &[32], 12, 1.5, 2)), m);
-            (domain, n_default, a, b, format!("A is constant on a ball holding ≈ {:.0} % of the inputs", 100.0 * frac))
+            let a = Side::new(net(domain, tanh(d, &[24, 24], 6, 1.5, 1)), m);
+            let (lost, place) = if end {
+                (2.0 * f, format!("x₁ > {:.2}", 1.0 - 2.0 * f))
+            } else {
+                (3.0 * f, format!("x₁ ∈ [{:.2}, {:.2}]", c - f, c + 2.0 * f))
+            };
+            (
+                domain,
+                n_default,
+                a,
+                b,
+                format!(
+                    "B folds x₁ back ({}): {:.0} % of the inputs ({place}) lose information",
+                    if end { "at the end" } else { "inside, a Z" },
+                    100.0 * lost
+                ),
+            )
+        }
+        "ctl_partial_blind" => {
+            // B ignores its last coordinate where x₁ ≥ c (a band of 0.05 below c fades it out), on a
+            // fraction ≈ 1 − c of the inputs.
+            let domain = if rep % 2 == 0 { Domain::Box(RECT) } else { Domain::Box(BOX3) };
+            let d = domain.d();
+            let f: f64 = [0.1, 0.2, 0.3][(rep + seed as usize) % 3];
+            let c = 1.0 - f;
+            let mb = tanh(d, &[32], 12, 1.5, 2);
+            let w = domain.widths()[d - 1];
+            let b = Side::new(
+                Box::new(move |u: &[f64]| {
+                    let mut v = u.to_vec();
+                    let keep = ((c - v[0]) / 0.05).clamp(0.0, 1.0);
+                    v[d - 1] = 0.5 * w + (v[d - 1] - 0.5 * w) * keep;
+                    mb.eval(&domain.features(&v))
+                }),
+                m,
+            );
+            let a = Side::new(net(domain, tanh(d, &[24, 24], 8, 1.5, 1)), m);
+            let n = if d == 3 && !quick { 2000 } else { n_default };
+            (domain, n, a, b, format!("B is blind to x{} where x₁ ≥ {c:.2} ({:.0} % of the inputs)", d, 100.0 * f))
         }
         "ctl_scalar" => {
             let domain = Domain::Box(if rep % 2 == 0 { RECT } else { SQUARE });
@@ -532,8 +666,12 @@ pub fn make_case(family: &str, rep: usize, seed: u64, quick: bool) -> Result<Cas
     let mut rng = Rng::new(s + 77);
     let u =
         Array2::from_shape_vec((n, domain.d()), (0..n).flat_map(|_| domain.sample(&mut rng)).collect()).expect("n × d");
-    let a_obs = observe(domain, &u, &a, s + 101)?;
-    let b_obs = observe(domain, &u, &b, s + 202)?;
+    // The suite knows its burst design (d Gaussian directions of u), as `netmatch.record` does; Jacobians
+    // carry it in their column count.
+    let design =
+        |o: Observations| if matches!(o.local, LocalSource::Bursts(_)) { o.with_burst_dim(domain.d()) } else { Ok(o) };
+    let a_obs = design(observe(domain, &u, &a, s + 101)?)?;
+    let b_obs = design(observe(domain, &u, &b, s + 202)?)?;
     let what = format!("{what}; N = {n}, d = {}", domain.d());
     Ok(Case { family: FAMILIES.iter().copied().find(|f| *f == family).unwrap_or("?"), what, truth, a: a_obs, b: b_obs })
 }
@@ -553,16 +691,18 @@ pub struct SuiteParams {
     pub seed: u64,
     /// Only families whose name contains this.
     pub filter: Option<String>,
+    /// Drop the declared burst design, so that d is estimated from the bursts.
+    pub unknown_design: bool,
 }
 
 impl SuiteParams {
     /// The full suite: 3 cases per family.
     pub fn full(seed: u64) -> Self {
-        SuiteParams { reps: 3, quick: false, seed, filter: None }
+        SuiteParams { reps: 3, quick: false, seed, filter: None, unknown_design: false }
     }
     /// The quick suite: one small case per family.
     pub fn quick(seed: u64) -> Self {
-        SuiteParams { reps: 1, quick: true, seed, filter: None }
+        SuiteParams { reps: 1, quick: true, seed, filter: None, unknown_design: false }
     }
 }
 
@@ -597,6 +737,7 @@ pub fn run(p: &SuiteParams, dev: &mut dyn Device, progress: &mut dyn FnMut(&Case
         for rep in 0..p.reps {
             let t = std::time::Instant::now();
             let case = make_case(family, rep, p.seed, p.quick)?;
+            let case = if p.unknown_design { case.without_design() } else { case };
             let cp = CompareParams { seed: p.seed.wrapping_add(rep as u64), ..Default::default() };
             let (verdict, report) = match compare(&case.a, &case.b, &cp, dev) {
                 Ok(c) => (Ok(c.verdict), Some(c.to_json(&cp))),
@@ -657,6 +798,7 @@ pub fn summary(results: &[CaseResult], p: &SuiteParams, seconds: f64) -> Value {
     json!({
         "seed": p.seed,
         "quick": p.quick,
+        "unknown_design": p.unknown_design,
         "reps": p.reps,
         "cases": total,
         "right": right,
