@@ -57,8 +57,51 @@ fn a_network_blind_to_x2_is_not_equivalent() {
     let c = compare(&a, &b, &CompareParams::default(), &mut CpuDevice::new()).unwrap();
     println!("{}", serde_json::to_string_pretty(&c.to_json(&CompareParams::default())).unwrap());
     assert_eq!(c.verdict, Verdict::NotEquivalent, "{:?}", c.reasons);
-    assert!(c.reasons.iter().any(|r| r.contains("intrinsic dimensions differ")), "{:?}", c.reasons);
-    assert!(c.reasons.iter().any(|r| r.contains("T_AB fails")), "{:?}", c.reasons);
+    // The burst design says d = 2 for both; A's bursts read one direction, and its neighbourhoods
+    // merge inputs B tells apart: a region of A's that ignores an input direction.
+    use netmatch::pipeline::local::{Loss, Network};
+    assert!(
+        c.regions.iter().any(|r| r.network == Network::A && r.loss == Loss::LosesDirection && r.fraction > 0.5),
+        "{:?}",
+        c.regions
+    );
+    assert!(c.regions.iter().all(|r| r.network == Network::A || r.fraction < 0.05), "B is injective: {:?}", c.regions);
+    assert!(c.reasons.iter().any(|r| r.contains("T_AB through the intrinsic coordinates")), "{:?}", c.reasons);
+}
+
+/// A loss confined to part of the inputs: B folds x₁ > 0.8 back onto [0.6, 0.8]. The verdict is
+/// `not_equivalent` from a region of B's placed at x₁ ≳ 0.6, A loses nothing, and every reason is
+/// labelled.
+#[test]
+fn a_fold_on_part_of_the_inputs_is_a_region_where_it_is() {
+    use netmatch::pipeline::local::Network;
+    let (a, b) = synthetic::tanh_pair_folded(1500, 0).unwrap();
+    let c = compare(&a, &b, &CompareParams::default(), &mut CpuDevice::new()).unwrap();
+    println!("{:?} {:#?}", c.verdict, c.reasons);
+    assert_eq!(c.verdict, Verdict::NotEquivalent, "{:?}", c.reasons);
+    let x = a.inputs.as_ref().unwrap();
+    let lost: Vec<usize> =
+        c.local.regions.iter().filter(|r| r.network == Network::B).flat_map(|r| r.points.clone()).collect();
+    assert!(lost.len() as f64 > 0.2 * 1500.0, "{} points", lost.len());
+    assert!(lost.iter().all(|&i| x[[i, 0]] > 0.55), "a point of the region lies outside the fold");
+    assert!(c.local.regions.iter().all(|r| r.network == Network::B), "A is injective: {:?}", c.regions);
+    assert!(c.regions[0].place.as_deref().is_some_and(|p| p.starts_with("x₁ ∈ [0.")), "{:?}", c.regions[0].place);
+    assert!(c.reasons[0].starts_with("evidence: B loses information on a region"), "{:?}", c.reasons);
+    for r in &c.reasons {
+        assert!(["evidence: ", "explanation: ", "caveat: "].iter().any(|l| r.starts_with(l)), "unlabelled: {r}");
+    }
+    // Per point: the disagreement is high inside the fold and zero on the untouched half.
+    let dis = c.local.disagreement();
+    let mean = |keep: &dyn Fn(f64) -> bool| {
+        let v: Vec<f64> = (0..1500).filter(|&i| keep(x[[i, 0]])).map(|i| dis[i]).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(
+        mean(&|x1| x1 > 0.85) > 0.3 && mean(&|x1| x1 < 0.4) < 0.01,
+        "{} {}",
+        mean(&|x1| x1 > 0.85),
+        mean(&|x1| x1 < 0.4)
+    );
 }
 
 /// Experiment (a) in miniature: a nonmonotonic scalar output alone folds the input (flagged as not
@@ -98,10 +141,14 @@ fn scalar_output_alone_is_not_injective_but_three_neurons_are() {
 /// d at a silent default of 1.
 #[test]
 fn a_fixed_eps_reports_d_from_the_bursts() {
-    let (a, b) = pair_2d(vec![true, true], 800);
+    let (mut a, mut b) = pair_2d(vec![true, true], 800);
+    // Without the declared burst design, d is the bursts' (with it, the design's).
+    assert_eq!((a.burst_dim, b.burst_dim), (Some(2), Some(2)));
+    (a.burst_dim, b.burst_dim) = (None, None);
     let p = CompareParams { eps: netmatch::pipeline::kernel::EpsilonRule::Fixed(0.01), ..Default::default() };
     let c = compare(&a, &b, &p, &mut CpuDevice::new()).unwrap();
     assert_eq!(c.dims, (2, 2), "{:?}", c.reasons);
+    assert_eq!(c.dim_sources, ("bursts", "bursts"));
     assert_eq!(c.verdict, Verdict::Equivalent, "{:?}", c.reasons);
 }
 

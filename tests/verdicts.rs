@@ -1,8 +1,9 @@
 //! `netmatch bench verdicts --quick` as a test: one seeded pair per family with a known answer
 //! (equivalent networks of intervals, circles, boxes of d = 2–4, a torus, hidden layers of 256–512
 //! tanh/ReLU/GELU units, Jacobians, unequal M, remixes, units, float32; controls that are blind,
-//! folded, doubled, constant on a region, scalar, shuffled or of another variable), each through
-//! `compare` at its defaults. No false `equivalent`, no errors, at most one inconclusive, ≥ 92 %
+//! folded, doubled, constant on a region, scalar, shuffled or of another variable; losses confined to
+//! part of the inputs — a fold, a constant zone, a blind zone; trained ReLU CNNs and their controls),
+//! each through `compare` at its defaults. No false `equivalent`, no errors, at most one inconclusive, ≥ 92 %
 //! right. The full suite (3 per family) and its figures are in BENCHMARKS.md.
 
 use netmatch::cpu::CpuDevice;
@@ -29,5 +30,14 @@ fn quick_verdict_suite() {
     );
     assert!(s["inconclusive"].as_u64().unwrap() <= 1, "inconclusive: {}", s["inconclusive"]);
     assert!(s["accuracy"].as_f64().unwrap() >= 0.92, "accuracy {}", s["accuracy"]);
-    assert_eq!(s["cases"], 25);
+    assert_eq!(s["cases"], netmatch::suite::FAMILIES.len());
+    // Every loss confined to part of the inputs is found as a region, on the network that loses it.
+    for r in results.iter().filter(|r| r.family.starts_with("ctl_partial")) {
+        let regions = &r.report.as_ref().expect("a report")["local"]["regions"];
+        assert!(
+            regions.as_array().is_some_and(|v| v.iter().any(|g| g["network"] == "B")),
+            "{}: no region of B: {regions}",
+            r.family
+        );
+    }
 }

@@ -72,7 +72,9 @@ def record(
     - ``progress``: as in :func:`netmatch.compare`.
 
     Returns :class:`Observations` with ``obs`` = fn at the base points, ``bursts`` (N×M×D) or
-    ``jacobians``, ``sigma`` and ``inputs`` = ``base``.
+    ``jacobians``, ``sigma``, ``inputs`` = ``base`` and ``burst_dim`` = its column count (the bursts'
+    design: the intrinsic dimension d, so a ReLU network's kinks inside a burst are not read as extra
+    input directions).
     """
     base = np.asarray(base, dtype=np.float64)
     if base.ndim == 1:
@@ -138,9 +140,9 @@ def record(
         jac = np.concatenate(jac_chunks)
         if jac.shape[1] != acts.shape[1]:
             raise ValueError(f"the Jacobians have {jac.shape[1]} rows per point but fn returned D = {acts.shape[1]} activations")
-        result = Observations(acts, jacobians=jac, sigma=sigma, inputs=base)
+        result = Observations(acts, jacobians=jac, sigma=sigma, inputs=base, burst_dim=base.shape[1])
     else:
-        result = Observations(acts[:n], bursts=acts[n:].reshape(n, m, -1), sigma=sigma, inputs=base)
+        result = Observations(acts[:n], bursts=acts[n:].reshape(n, m, -1), sigma=sigma, inputs=base, burst_dim=base.shape[1])
     if save is not None:
         result.save(os.fspath(save))
     return result

@@ -191,9 +191,12 @@ struct PyObservations {
 impl PyObservations {
     /// Validates one network's arrays (any float dtype or nested lists): `obs` N×D (1-D: N×1),
     /// exactly one of `bursts` N×M×D and `jacobians` N×D×d, `sigma` > 0, optional `inputs` N×d and
-    /// `outputs` N×P. Raises `ValueError` with the file reader's message for the same arrays.
+    /// `outputs` N×P, and `burst_dim`: how many independent input directions the bursts perturb (the
+    /// intrinsic dimension d when known; `record` sets it). Raises `ValueError` with the file reader's
+    /// message for the same arrays.
     #[new]
-    #[pyo3(signature = (obs, bursts=None, jacobians=None, sigma=1.0, inputs=None, outputs=None))]
+    #[pyo3(signature = (obs, bursts=None, jacobians=None, sigma=1.0, inputs=None, outputs=None, burst_dim=None))]
+    #[expect(clippy::too_many_arguments, reason = "the Python keyword arguments of Observations(...)")]
     fn new(
         py: Python<'_>,
         obs: PyArrayLikeDyn<'_, f64, AllowTypeChange>,
@@ -202,13 +205,18 @@ impl PyObservations {
         sigma: f64,
         inputs: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>,
         outputs: Option<PyArrayLikeDyn<'_, f64, AllowTypeChange>>,
+        burst_dim: Option<usize>,
     ) -> PyResult<Self> {
         let arrays = (obs.as_array().to_owned(), owned(bursts), owned(jacobians), owned(inputs), owned(outputs));
         // The checks read every value (large bursts take a while): without the GIL.
         let data = py
             .detach(move || {
                 let (obs, bursts, jacobians, inputs, outputs) = arrays;
-                Observations::from_arrays(obs, bursts, jacobians, sigma, inputs, outputs)
+                let data = Observations::from_arrays(obs, bursts, jacobians, sigma, inputs, outputs)?;
+                match burst_dim {
+                    Some(d) => data.with_burst_dim(d),
+                    None => Ok(data),
+                }
             })
             .map_err(to_py)?;
         Ok(PyObservations { inner: Arc::new(data), source: "arrays".into() })
@@ -272,6 +280,12 @@ impl PyObservations {
     fn outputs(this: Bound<'_, Self>) -> PyResult<Option<Bound<'_, PyAny>>> {
         let inner = this.get().inner.clone();
         inner.outputs.as_ref().map(|x| view(x, this.into_any())).transpose()
+    }
+
+    /// The declared burst design's dimension (`None`: unknown; Jacobians' column count is used then).
+    #[getter]
+    fn burst_dim(&self) -> Option<usize> {
+        self.inner.burst_dim
     }
 
     /// Number of base points N.

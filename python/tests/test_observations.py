@@ -104,3 +104,14 @@ def test_save_and_load_round_trip(tmp_path):
         netmatch.Observations.load(str(tmp_path / "missing.npz"))
     with pytest.raises(ValueError, match="unknown extension"):
         netmatch.Observations.load(str(tmp_path / "a.txt"))
+
+
+def test_burst_dim_is_declared_checked_and_kept():
+    obs, bursts, _ = burst_arrays()
+    o = netmatch.Observations(obs, bursts=bursts, burst_dim=2)
+    assert o.burst_dim == 2
+    assert netmatch.Observations(o.obs, bursts=o.bursts).burst_dim is None
+    with pytest.raises(ValueError, match="burst_dim"):
+        netmatch.Observations(o.obs, bursts=o.bursts, burst_dim=0)
+    with pytest.raises(ValueError, match="columns"):
+        netmatch.Observations(o.obs, jacobians=np.ones((60, 5, 2)), burst_dim=3)

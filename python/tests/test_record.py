@@ -12,6 +12,8 @@ def test_bursts_are_the_network_at_seeded_perturbations_in_order():
     net = tanh_net(2, 6, 2)
     o = netmatch.record(net, x, sigma=0.05, m=5, seed=7, batch=13, progress=False)
     assert (o.n, o.dim, o.m, o.sigma) == (40, 6, 5, 0.05)
+    # The burst design (2 input directions) is recorded: it is the intrinsic dimension d.
+    assert o.burst_dim == 2
     np.testing.assert_array_equal(o.obs, net(x))
     np.testing.assert_array_equal(o.inputs, x)
     xi = np.random.default_rng(7).standard_normal((40, 5, 2))
@@ -85,6 +87,7 @@ def test_tensor_like_results_are_converted_and_saved(tmp_path):
     o = netmatch.record(lambda x: FakeTensor(net(x).astype(np.float32)), x, sigma=0.01, m=3, save=path, progress=False)
     back = netmatch.Observations.load(str(path))
     np.testing.assert_array_equal(back.bursts, o.bursts)
+    assert back.burst_dim == o.burst_dim == 2
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,9 @@ pub enum SyntheticPair {
     Equivalent,
     /// A ignores the second input (a negative control: not equivalent).
     Blind,
+    /// B folds the last fifth of x₁ back: 40 % of the inputs lose information (not equivalent, though
+    /// the pooled regressions pass).
+    PartialFold,
 }
 
 /// What every command that computes and writes a directory shares.

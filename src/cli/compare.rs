@@ -63,8 +63,16 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     report::check_dir(&a.out, a.run.force)?;
     let ((da, src_a), (db, src_b)) = match a.synthetic {
         Some(kind) => {
-            let (x, y) = netmatch::data::synthetic::tanh_pair(kind == SyntheticPair::Blind, 1500, a.seed)?;
-            let name = if kind == SyntheticPair::Blind { "blind" } else { "equivalent" };
+            use netmatch::data::synthetic::{tanh_pair, tanh_pair_folded};
+            let (x, y) = match kind {
+                SyntheticPair::PartialFold => tanh_pair_folded(1500, a.seed)?,
+                _ => tanh_pair(kind == SyntheticPair::Blind, 1500, a.seed)?,
+            };
+            let name = match kind {
+                SyntheticPair::Equivalent => "equivalent",
+                SyntheticPair::Blind => "blind",
+                SyntheticPair::PartialFold => "partial-fold",
+            };
             ((x, format!("synthetic:{name}:A")), (y, format!("synthetic:{name}:B")))
         }
         None => {

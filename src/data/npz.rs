@@ -149,3 +149,47 @@ pub fn write_atomic(
     let bytes = w.finish().map_err(|e| Error::format(path, format!("writing failed: {e}")))?.into_inner();
     super::write_file_atomic(path, &bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synthetic;
+
+    /// `burst_dim` survives a write and a read; a value that is not a whole number in range, or not a
+    /// scalar, is refused with a message naming it, and Jacobians must agree with it.
+    #[test]
+    fn burst_dim_round_trips_and_bad_values_are_refused() {
+        let dir = std::env::temp_dir().join(format!("netmatch-burst-dim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let o = synthetic::tanh_pair(false, 60, 0).unwrap().0;
+        assert_eq!(o.burst_dim, Some(2));
+        let path = dir.join("a.npz");
+        write_observations(&path, &o).unwrap();
+        let back = read_observations(&path).unwrap();
+        assert_eq!((back.burst_dim, back.design_dim()), (Some(2), Some(2)));
+        let bursts = match &o.local {
+            LocalSource::Bursts(b) => b.clone(),
+            LocalSource::Jacobians(_) => unreachable!("bursts"),
+        };
+        for (value, needle) in [
+            (ndarray::arr0(2.5).into_dyn(), "whole number"),
+            (ndarray::arr0(0.0).into_dyn(), "whole number"),
+            (ndarray::arr0(1e9).into_dyn(), "whole number"),
+            (ndarray::arr1(&[1.0, 2.0]).into_dyn(), "scalar"),
+        ] {
+            let bad = dir.join("bad.npz");
+            write_atomic(&bad, |w| {
+                w.add_array("obs", &o.obs)?;
+                w.add_array("bursts", &bursts)?;
+                w.add_array("burst_dim", &value)
+            })
+            .unwrap();
+            let e = read_observations(&bad).unwrap_err().to_string();
+            assert!(e.contains("burst_dim") && e.contains(needle), "{e}");
+        }
+        let jac = synthetic::tanh_layer_jacobians_r(60, 5, 2, 0).unwrap();
+        assert_eq!((jac.burst_dim, jac.design_dim()), (None, Some(2)));
+        assert!(jac.clone().with_burst_dim(3).unwrap_err().to_string().contains("2 columns"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -156,7 +156,8 @@ pub fn tanh_layer_jacobians_r(n: usize, dim: usize, r: usize, seed: u64) -> Resu
 }
 
 /// Observes the base inputs `x` (N×d) through `f` (writing D values), with bursts of M Gaussian input
-/// perturbations of radius σ; `inputs` keeps `x`. The building block for synthetic network pairs.
+/// perturbations of radius σ; `inputs` keeps `x`, `burst_dim` its d (the generator knows its burst
+/// design). The building block for synthetic network pairs.
 pub fn observe(
     x: &Array2<f64>,
     m: usize,
@@ -187,7 +188,7 @@ pub fn observe(
             }
         }
     }
-    Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(x.clone()))
+    Observations::new(obs, LocalSource::Bursts(bursts), sigma, Some(x.clone()))?.with_burst_dim(d)
 }
 
 /// N seeded uniform points on the box [0, w₁]×…×[0, w_d].
@@ -222,5 +223,19 @@ pub fn tanh_pair(blind: bool, n: usize, seed: u64) -> Result<(Observations, Obse
     let x = uniform_box(n, &[1.0, 0.6], 21 + seed);
     let a = observe(&x, 64, 0.01, 8, 1 + seed, tanh_net(2, 8, 101 + seed, vec![true, !blind]))?;
     let b = observe(&x, 64, 0.01, 12, 2 + seed, tanh_net(2, 12, 202 + seed, vec![true, true]))?;
+    Ok((a, b))
+}
+
+/// A seeded pair like [`tanh_pair`] where B folds the last fifth of x₁ back (x₁ > 0.8 ↦ 1.6 − x₁, B
+/// then tanh-layered as before): 40 % of the inputs — x₁ ∈ [0.6, 1] — lose information in B, while the
+/// rest is a generic injective map. The pooled regressions pass; the local evidence finds the fold.
+pub fn tanh_pair_folded(n: usize, seed: u64) -> Result<(Observations, Observations)> {
+    let x = uniform_box(n, &[1.0, 0.6], 21 + seed);
+    let a = observe(&x, 64, 0.01, 8, 1 + seed, tanh_net(2, 8, 101 + seed, vec![true, true]))?;
+    let net = tanh_net(2, 12, 202 + seed, vec![true, true]);
+    let b = observe(&x, 64, 0.01, 12, 2 + seed, move |u: &[f64], out: &mut [f64]| {
+        let v = [if u[0] > 0.8 { 1.6 - u[0] } else { u[0] }, u[1]];
+        net(&v, out)
+    })?;
     Ok((a, b))
 }

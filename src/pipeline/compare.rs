@@ -528,9 +528,9 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
                 // (an angle in [0, 2π)) or one on a curved set reads high although the observations
                 // determine it, so this is never stated as a fact about injectivity.
                 reasons.push(format!(
-                    "{CAVEAT}{name}'s observations reconstruct the `inputs` only to {:.1} % held-out RMSE — a \
-                     regression onto the inputs as flat coordinates: a periodic or curved input (an angle) reads high \
-                     although it is determined, so this is not evidence either way",
+                    "{CAVEAT}{name}'s observations reconstruct the `inputs` only to {:.1} % held-out RMSE (a regression \
+                     onto the inputs as flat coordinates): a sign of a many-to-one map only if they are flat — a \
+                     periodic input such as an angle in [0, 2π) reads high although it is determined",
                     100.0 * r
                 ));
             }

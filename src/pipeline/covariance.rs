@@ -31,6 +31,15 @@
 //! the tangent directions found so far); a leave-one-out R² below ½ makes it a new tangent direction,
 //! the first one above ½ ends the walk. Jacobians have exact rank: they keep the gap rule.
 //!
+//! Piecewise-linear networks. A ReLU network's burst straddles kinks: a hinge max(0, u·z − c) minus
+//! its linear part is no quadratic of the tangent coordinates, so the walk counts it as a direction
+//! (trained CNNs at σ = 0.01 read d = 3 and 4 for a 2-D input). Their spectra, though, show a plain gap
+//! after the genuine directions (λ₂/λ₁ 0.22–0.49, λ₃/λ₁ 0.004–0.006, `method-notes.md` Q6), while
+//! the gap rule errs the other way — on smooth, strongly curved networks it picks a later gap of the
+//! geometric decay (λ_{k+1}/λ_k ≈ (σκ)²/(k+1)), where the walk is right. Each errs upward, in the other's
+//! good case, so a point's rank is the smaller of the two. When the burst design is known
+//! (`burst_dim`, see [`crate::data::Observations::design_dim`]) it is d and neither estimate decides.
+//!
 //! Locally constant points. A point whose burst (or Jacobian) does not vary at all, or varies less
 //! than 1e-12 of the median point's largest eigenvalue, has rank 0: the network is blind there. That
 //! is evidence about the network (reported as the fraction of such points), not an error; only data
@@ -348,7 +357,13 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
             let r = if top <= 0.0 {
                 0
             } else if matches!(data.local, LocalSource::Bursts(_)) {
+                // Two estimates that err in opposite situations, each upward: the dependence walk
+                // counts a ReLU network's kinks inside a burst as directions (a hinge is no quadratic),
+                // where the spectrum shows a plain gap after the genuine ones; the gap rule picks a
+                // late gap on smooth, strongly curved networks, where the walk is right. See the
+                // module doc.
                 dependence_rank(&f, rows, dim, &s, params.rcond * top)
+                    .min(spectral_rank(&s.values, params.rcond, params.gap_ratio))
             } else {
                 spectral_rank(&s.values, params.rcond, params.gap_ratio)
             };

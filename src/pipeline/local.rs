@@ -179,7 +179,9 @@ impl Loss {
     /// The phrase for a reason.
     pub fn phrase(self) -> &'static str {
         match self {
-            Loss::Merges => "merges inputs that the other network tells apart (a fold or a many-to-one map)",
+            Loss::Merges => {
+                "merges inputs that the other network tells apart — it is not injective there (a fold or a many-to-one map)"
+            }
             Loss::LosesDirection => {
                 "ignores an input direction (it merges inputs, and its bursts read fewer than d directions)"
             }

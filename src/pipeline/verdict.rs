@@ -1,18 +1,22 @@
 //! Step 9: the decision rule. Two networks are equivalent when each one's observations determine the
-//! other's: o_B = T(o_A) and o_A = T⁻¹(o_B) for some smooth T. The rule tests exactly that, on held-out
-//! data, both ways: kernel ridge regressions o_A → o_B and o_B → o_A scored by relative RMSE over
-//! `folds` cross-validation folds.
+//! other's *everywhere on the inputs*: o_B = T(o_A) and o_A = T⁻¹(o_B) for some smooth T. The rule
+//! tests that on held-out data, both ways — kernel ridge regressions o_A → o_B and o_B → o_A scored by
+//! relative RMSE over `folds` cross-validation folds — and locally: the regions of
+//! [`crate::pipeline::local`] where one network merges inputs the other tells apart.
 //!
-//! * *equivalent* — every fold predicts both ways within `predict_rmse`, and nothing structural
-//!   disagrees;
-//! * *not equivalent* — every fold misses `predict_rmse` in some direction, or one network is locally
-//!   constant on a clearly larger fraction of the inputs than the other (a diffeomorphism T keeps the
-//!   local rank at every point, and zero variation under a burst is exact evidence);
+//! * *equivalent* — every fold predicts both ways within `predict_rmse`, no region is lost by either
+//!   network, and the two d agree;
+//! * *not equivalent* — some region is lost (a pooled error averages a loss on a fifth of the inputs
+//!   away: measured 1.5–6.8 % for folds and constant zones that are plainly not equivalent), or every
+//!   fold misses `predict_rmse` in some direction with that error settled;
 //! * *inconclusive* — the folds disagree (the evidence really is borderline); the regressions fail but
 //!   their error still falls clearly when the training set doubles, fast enough that at most
 //!   `reachable` (100) times the data could bring it under the bound (under-sampled: an equivalent
 //!   pair's error falls towards zero, a non-injective one's sits at a floor); or the regressions pass
-//!   while the bursts give the two networks different intrinsic dimensions.
+//!   while the two networks' d differ.
+//!
+//! Every reason is labelled [`EVIDENCE`] (it decides), [`EXPLANATION`] (it says where or why and does
+//! not vote) or [`CAVEAT`] (a limit of what a number can show), and none contradicts the verdict.
 //!
 //! Why not the transformation T = G_B ∘ Φ_A through the intrinsic coordinates, as the design first
 //! said: measured on families of pairs with known answers (`netmatch bench verdicts`, BENCHMARKS.md)
@@ -245,7 +249,8 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> (Verdict, Vec<String>) {
         let (bad, good) = if settled.0 { ("A", "B") } else { ("B", "A") };
         reasons.push(format!(
             "{EXPLANATION}one-way: {bad}'s observations are predicted from {good}'s but not the reverse — {bad}'s \
-             observation map merges inputs {good} tells apart (too few observed neurons? see the Whitney sweep)"
+             observation map is not injective: it merges inputs {good} tells apart (too few observed neurons? see the \
+             Whitney sweep)"
         ));
     }
     let verdict = if local || (all_fail && !under_sampled) {
@@ -371,6 +376,35 @@ mod tests {
             rate_diffs: vec![0.3],
             under_resolved: false,
         }
+    }
+
+    /// A region where B merges what A tells apart overrules a pooled error that passes both ways; the
+    /// reasons name it and say that the pooled error passed, all labelled.
+    #[test]
+    fn a_region_overrules_a_passing_pooled_error() {
+        use crate::pipeline::local::{Loss, Network};
+        let t = Thresholds::default();
+        let mut e = evidence(0.01, 0.5);
+        (e.rmse_ba, e.corr, e.rate_diffs) = (0.01, vec![1.0], vec![0.0]);
+        assert_eq!(decide(&e, &t).0, Verdict::Equivalent);
+        e.regions = vec![RegionFinding {
+            network: Network::B,
+            loss: Loss::Merges,
+            points: 120,
+            fraction: 0.08,
+            place: Some("x ∈ [0.900, 1.000]".into()),
+        }];
+        let (v, reasons) = decide(&e, &t);
+        assert_eq!(v, Verdict::NotEquivalent, "{reasons:?}");
+        assert!(reasons[0].starts_with("evidence: a loss of information confined"), "{reasons:?}");
+        assert!(
+            reasons.iter().any(|r| r.contains("8.0 % of the inputs") && r.contains("x ∈ [0.900, 1.000]")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().all(|r| [EVIDENCE, EXPLANATION, CAVEAT].iter().any(|l| r.starts_with(l))),
+            "{reasons:?}"
+        );
     }
 
     /// The power-law extrapolation: a slowly falling failure far above the bound is evidence (the

@@ -12,6 +12,10 @@
 //! | `held_out` | T | the rows held out for scoring T_AB and T_BA |
 //! | `predicted_b`, `true_b` | T×D_B | T_AB(o_A) and o_B on the held-out rows |
 //! | `predicted_a`, `true_a` | T×D_A | T_BA(o_B) and o_A on the held-out rows |
+//! | `local_disagreement` | N | per point: the larger share of one network's 10 nearest neighbours that the other places far (1 where one is locally constant and the other is not) |
+//! | `merge_a`, `merge_b` | N | per point: the share of A's (B's) neighbours that the other network places far |
+//! | `region` | N | int64: 0 outside the regions, k inside the k-th of `report.json`'s `local.regions` |
+//! | `residual_ab`, `residual_ba` | N | per point: the held-out error of the direct regression o_A → o_B (o_B → o_A) over the target's RMS spread |
 //! | `whitney_q`, `whitney_rmse_ab`, `whitney_rmse_ba`, `whitney_input_rmse` | q | the sweep (NaN: not comparable), when run |
 
 use std::path::Path;
@@ -49,6 +53,15 @@ pub struct ReportArrays {
     pub ba: (Array2<f64>, Array2<f64>),
     /// Held-out relative RMSE of T_AB and T_BA.
     pub rmse: (f64, f64),
+    /// Per point: local disagreement, A's and B's merge fractions.
+    pub local: (Array1<f64>, Array1<f64>, Array1<f64>),
+    /// Per point: its region (1-based, 0 outside every region).
+    pub region: Array1<i64>,
+    /// Per point: held-out errors of the direct regressions o_A → o_B and o_B → o_A.
+    pub residuals: (Array1<f64>, Array1<f64>),
+    /// Where the disagreement figure places each point: the first two input columns, (x, disagreement)
+    /// for a one-column input, or A's first two selected coordinates; and the axis names.
+    pub place: (Array2<f64>, [String; 2]),
     /// The Whitney sweep: q, RMSE of T_AB and T_BA, input reconstruction RMSE (NaN where missing).
     pub whitney: Option<[Array1<f64>; 4]>,
 }
@@ -76,7 +89,36 @@ impl ReportArrays {
                 col(&|x| x.reconstruction.0),
             ]
         });
+        let disagreement = Array1::from(c.local.disagreement());
+        let mut region = Array1::zeros(n);
+        for (k, r) in c.local.regions.iter().enumerate() {
+            for &i in &r.points {
+                region[i] = k as i64 + 1;
+            }
+        }
+        let place = match &a.inputs {
+            Some(x) if x.ncols() >= 2 => {
+                (x.slice(ndarray::s![.., 0..2]).to_owned(), ["input x₁".to_string(), "input x₂".to_string()])
+            }
+            Some(x) => (
+                Array2::from_shape_fn((n, 2), |(i, c)| if c == 0 { x[[i, 0]] } else { disagreement[i] }),
+                ["input x".to_string(), "local disagreement".to_string()],
+            ),
+            None => {
+                let sel = &c.selected.0;
+                let (p, q) =
+                    (sel.first().copied().unwrap_or(1), sel.get(1).copied().unwrap_or(2).min(ea.coords.ncols() - 1));
+                (
+                    Array2::from_shape_fn((n, 2), |(i, col)| ea.coords[[i, if col == 0 { p } else { q }]]),
+                    [format!("A's ψ{}", super::figures::sub(p)), format!("A's ψ{}", super::figures::sub(q))],
+                )
+            }
+        };
         ReportArrays {
+            local: (disagreement, Array1::from(c.local.merge_a.clone()), Array1::from(c.local.merge_b.clone())),
+            region,
+            residuals: (Array1::from(c.point_errors.0.clone()), Array1::from(c.point_errors.1.clone())),
+            place,
             eigenvalues: (Array1::from(ea.eigenvalues.clone()), Array1::from(eb.eigenvalues.clone())),
             r_k: (Array1::from(c.r_k.0.clone()), Array1::from(c.r_k.1.clone())),
             selected: (ints(&c.selected.0), ints(&c.selected.1)),
@@ -113,6 +155,12 @@ impl ReportArrays {
             ("true_b", F2(&self.ab.1)),
             ("predicted_a", F2(&self.ba.0)),
             ("true_a", F2(&self.ba.1)),
+            ("local_disagreement", F1(&self.local.0)),
+            ("merge_a", F1(&self.local.1)),
+            ("merge_b", F1(&self.local.2)),
+            ("region", I1(&self.region)),
+            ("residual_ab", F1(&self.residuals.0)),
+            ("residual_ba", F1(&self.residuals.1)),
         ];
         if let Some([q, ab, ba, input]) = &self.whitney {
             m.extend([

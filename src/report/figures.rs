@@ -115,7 +115,7 @@ pub fn ramp(t: f64) -> RGBColor {
 }
 
 /// `k` in Unicode subscript digits (ψ₁₀).
-fn sub(k: usize) -> String {
+pub(crate) fn sub(k: usize) -> String {
     k.to_string().chars().map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c)).collect()
 }
 
@@ -149,6 +149,9 @@ pub enum Figure {
     PredictedVsTrue,
     /// The Whitney sweep on a log axis.
     Whitney,
+    /// Where the two networks differ: the points by their inputs (or A's embedding), coloured by the
+    /// local disagreement, the regions that decided ringed.
+    Disagreement,
 }
 
 impl Figure {
@@ -160,6 +163,7 @@ impl Figure {
             Figure::RK => ("r_k", (640, 440)),
             Figure::PredictedVsTrue => ("predicted_vs_true", (1100, 500)),
             Figure::Whitney => ("whitney", (640, 440)),
+            Figure::Disagreement => ("disagreement", (760, 560)),
         }
     }
 
@@ -172,6 +176,7 @@ impl Figure {
             Figure::RK => r_k(root, a),
             Figure::PredictedVsTrue => predicted(root, a),
             Figure::Whitney => whitney(root, a),
+            Figure::Disagreement => disagreement(root, a),
         }?;
         root.present().map_err(text)
     }
@@ -329,6 +334,35 @@ fn predicted<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY));
         legend!(chart)?;
     }
+    Ok(())
+}
+
+fn disagreement<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &ReportArrays) -> Drawn {
+    let (pos, [xl, yl]) = &a.place;
+    let regions = a.region.iter().filter(|&&r| r > 0).count();
+    let caption = if regions > 0 {
+        format!("Where A and B differ (colour: local disagreement 0 → 1): {regions} points in regions, ringed")
+    } else {
+        "Where A and B differ (colour: local disagreement 0 → 1): no region".to_string()
+    };
+    let mut chart = framed(root, caption)
+        .build_cartesian_2d(span(pos.column(0).iter().copied()), span(pos.column(1).iter().copied()))
+        .map_err(text)?;
+    axes!(chart, xl.as_str(), yl.as_str());
+    // Agreeing points first, so that the disagreeing ones are drawn on top.
+    let mut order: Vec<usize> = (0..pos.nrows()).collect();
+    order.sort_by(|&i, &j| a.local.0[i].total_cmp(&a.local.0[j]));
+    chart
+        .draw_series(order.iter().map(|&i| Circle::new((pos[[i, 0]], pos[[i, 1]]), 3, ramp(a.local.0[i]).filled())))
+        .map_err(text)?;
+    chart
+        .draw_series(
+            order
+                .iter()
+                .filter(|&&i| a.region[i] > 0)
+                .map(|&i| Circle::new((pos[[i, 0]], pos[[i, 1]]), 5, BLACK.stroke_width(1))),
+        )
+        .map_err(text)?;
     Ok(())
 }
 

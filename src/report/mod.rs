@@ -336,7 +336,8 @@ pub fn write(
     let path = dir.join("report.npz");
     arrays.write_npz(&path)?;
     written.push(path);
-    let mut shown = vec![Figure::Spectra, Figure::Embeddings, Figure::RK, Figure::PredictedVsTrue];
+    let mut shown =
+        vec![Figure::Spectra, Figure::Embeddings, Figure::RK, Figure::PredictedVsTrue, Figure::Disagreement];
     if arrays.whitney.is_some() {
         shown.push(Figure::Whitney);
     }
