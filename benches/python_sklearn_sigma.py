@@ -2,7 +2,9 @@
 seed as arguments: how the verdicts depend on σ for ReLU and tanh scikit-learn networks, and on
 networks and data never seen while the quick start was written.
 
-    python benches/python_sklearn_sigma.py relu|tanh SIGMA SEED    # venv with the netmatch wheel
+    python benches/python_sklearn_sigma.py relu|tanh SIGMA SEED [unknown]   # venv with the netmatch wheel
+
+`unknown` drops the burst design `record` writes (`burst_dim`), so that d is estimated from the bursts.
 
 Prints: activation, σ, the pair's verdict, the control's verdict, d from each network's bursts, and
 the pair's first reason."""
@@ -35,6 +37,8 @@ base = rng.uniform(-0.9, 0.9, size=(1000, 2))
 a = netmatch.record(net_a.predict, base, sigma=sigma, m=16)
 b = netmatch.record(net_b.predict, base, sigma=sigma, m=16)
 c = netmatch.record(control.predict, base, sigma=sigma, m=16)
+if sys.argv[4:] == ["unknown"]:
+    a, b, c = (netmatch.Observations(o.obs, bursts=o.bursts, sigma=o.sigma, inputs=o.inputs) for o in (a, b, c))
 r = netmatch.compare(a, b, progress=False)
 rc = netmatch.compare(a, c, progress=False)
 print(act_a, sigma, r.verdict, rc.verdict, r.intrinsic_dimension, r.reasons[0][:120])

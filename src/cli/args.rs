@@ -242,6 +242,23 @@ pub enum BenchCommand {
     /// The verdict-evaluation suite: seeded network pairs with a known answer through `compare` at its
     /// defaults; a confusion matrix and one row per family.
     Verdicts(BenchVerdictsArgs),
+    /// The smallest loss of information the local rule finds at a given N: constant zones, folds and
+    /// blind zones on 0.5–30 % of the inputs, a few seeds each.
+    Resolution(BenchResolutionArgs),
+}
+
+/// Arguments of `netmatch bench resolution`.
+#[derive(Args, Debug)]
+pub struct BenchResolutionArgs {
+    /// Base inputs per pair (50–100 000).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1500, value_parser = count(50, 100_000))]
+    pub n: usize,
+    /// Seeded pairs per loss and fraction (1–20).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 3, value_parser = count(1, 20))]
+    pub seeds: usize,
+    /// Write the JSON record here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `netmatch bench verdicts`.

@@ -8,7 +8,7 @@ use netmatch::error::{Error, Result};
 use netmatch::solve::block::Solver;
 use netmatch::suite::{SuiteParams, summary, table};
 
-use super::args::{BenchEmbedArgs, BenchVerdictsArgs, PeersArgs};
+use super::args::{BenchEmbedArgs, BenchResolutionArgs, BenchVerdictsArgs, PeersArgs};
 use super::term::Term;
 
 /// Writes `value` as pretty JSON to `path` atomically, and returns the text.
@@ -72,6 +72,21 @@ pub fn verdicts(a: BenchVerdictsArgs) -> Result<ExitCode> {
         json_record(&s, a.out.as_deref())?;
     }
     print!("{}", table(&s));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The resolution study on the CPU path: one line per case on stderr, the table on stdout.
+pub fn resolution(a: BenchResolutionArgs) -> Result<ExitCode> {
+    if let Some(path) = &a.out {
+        netmatch::report::check_file(path)?;
+    }
+    let mut dev = netmatch::cpu::CpuDevice::new();
+    let fractions = [0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3];
+    let r = netmatch::suite::resolution(a.n, &fractions, a.seeds, &mut dev, &mut |line| eprintln!("{line}"))?;
+    if a.out.is_some() {
+        json_record(&r, a.out.as_deref())?;
+    }
+    print!("{}", netmatch::suite::resolution_table(&r));
     Ok(ExitCode::SUCCESS)
 }
 

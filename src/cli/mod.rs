@@ -34,6 +34,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             bench::peers(a.common, Some((config::task(&a.task)?, a.backend, a.solver)))
         }
         Command::Bench(BenchCommand::Verdicts(a)) => bench::verdicts(a),
+        Command::Bench(BenchCommand::Resolution(a)) => bench::resolution(a),
     }
 }
 

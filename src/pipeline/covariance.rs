@@ -37,7 +37,9 @@
 //! after the genuine directions (λ₂/λ₁ 0.22–0.49, λ₃/λ₁ 0.004–0.006, `method-notes.md` Q6), while
 //! the gap rule errs the other way — on smooth, strongly curved networks it picks a later gap of the
 //! geometric decay (λ_{k+1}/λ_k ≈ (σκ)²/(k+1)), where the walk is right. Each errs upward, in the other's
-//! good case, so a point's rank is the smaller of the two. When the burst design is known
+//! good case, so a point's rank is the smaller of the two, the gap rule counting only a *plain* gap
+//! ([`plain_gap_rank`]: a drop ten times steeper than every drop before it; the trained CNNs' median
+//! spectra drop 2.5× then 100×, a smooth curve's decay steepens by at most its (k+1) factors). When the burst design is known
 //! (`burst_dim`, see [`crate::data::Observations::design_dim`]) it is d and neither estimate decides.
 //!
 //! Locally constant points. A point whose burst (or Jacobian) does not vary at all, or varies less
@@ -220,6 +222,24 @@ pub fn spectral_rank(values: &[f64], rcond: f64, gap_ratio: f64) -> usize {
     best.0
 }
 
+/// The rank a burst spectrum shows by a *plain* gap: the largest drop λ_k/λ_{k+1} between consecutive
+/// eigenvalues above `rcond · λ₁`, if it is at least [`PLAIN_GAP`] times steeper than every drop
+/// before it (and at least that large); otherwise no gap is plain and the count of eigenvalues above
+/// the floor is returned (no veto). The drop to the floor itself never counts: with D = 3 outputs of a
+/// d = 2 ReLU network, λ₃ sits two decades under λ₂ but far above rounding.
+pub fn plain_gap_rank(values: &[f64], rcond: f64) -> usize {
+    let top = values.first().copied().unwrap_or(0.0);
+    let above: Vec<f64> = values.iter().copied().take_while(|&v| top > 0.0 && v > rcond * top).collect();
+    let usable = above.len();
+    let drops: Vec<f64> = above.windows(2).map(|w| w[0] / w[1]).collect();
+    let Some((k, &steepest)) = drops.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else { return usable };
+    let before = drops[..k].iter().copied().fold(1.0, f64::max);
+    if steepest >= PLAIN_GAP * before { k + 1 } else { usable }
+}
+
+/// How much steeper than every earlier drop a spectral drop must be to count as plain: one decade.
+pub const PLAIN_GAP: f64 = 10.0;
+
 /// Leave-one-out R² of the least-squares fit of `y` on the columns of `x` (rows × p, row-major), via
 /// the hat matrix of a pseudo-inverse (robust to collinear columns). 1 = exactly predicted.
 fn loo_r2(x: &[f64], rows: usize, p: usize, y: &[f64]) -> f64 {
@@ -362,8 +382,7 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
                 // where the spectrum shows a plain gap after the genuine ones; the gap rule picks a
                 // late gap on smooth, strongly curved networks, where the walk is right. See the
                 // module doc.
-                dependence_rank(&f, rows, dim, &s, params.rcond * top)
-                    .min(spectral_rank(&s.values, params.rcond, params.gap_ratio))
+                dependence_rank(&f, rows, dim, &s, params.rcond * top).min(plain_gap_rank(&s.values, params.rcond))
             } else {
                 spectral_rank(&s.values, params.rcond, params.gap_ratio)
             };
@@ -493,4 +512,24 @@ pub fn local_geometry(data: &Observations, params: &CovarianceParams) -> Result<
         precision_factor,
         scale,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plain gaps: the trained ReLU CNNs' median spectra (a drop of 2.5× then 100×: rank 2, whatever
+    /// the floor below), a smooth curve's geometric decay (no plain gap: no veto), a strongly
+    /// anisotropic 2-D map seen through many outputs (the tangent-to-curvature drop is plain), and an
+    /// isotropic full-rank spectrum (no gap at all).
+    #[test]
+    fn only_a_plain_gap_counts() {
+        assert_eq!(plain_gap_rank(&[1.0, 0.39, 3.9e-3], 1e-8), 2);
+        assert_eq!(plain_gap_rank(&[1.0, 0.245, 4.06e-3, 2.0e-4], 1e-8), 2);
+        assert_eq!(plain_gap_rank(&[1.0, 1e-3, 5e-7, 1.7e-10], 1e-12), 4);
+        assert_eq!(plain_gap_rank(&[1.0, 0.01, 2e-6, 1e-6, 2e-7], 1e-8), 2);
+        assert_eq!(plain_gap_rank(&[1.0, 0.6, 0.3], 1e-8), 3);
+        assert_eq!(plain_gap_rank(&[1.0, 1e-9], 1e-8), 1);
+        assert_eq!(plain_gap_rank(&[0.0], 1e-8), 0);
+    }
 }

@@ -331,6 +331,95 @@ pub const FAMILIES: &[&str] = &[
     "ctl_other_variable",
 ];
 
+/// A loss of information confined to part of the inputs, for [`partial_sides`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partial {
+    /// Constant on a ball around a seeded centre (mapped to the centre).
+    Constant,
+    /// x₁ > 1 − f reflected back onto [1 − 2f, 1 − f]: 2f of the inputs lose information.
+    FoldEnd,
+    /// A Z inside the range of x₁ (up to c, back down to c − f, up again): [c − f, c + 2f], 3f.
+    FoldInside,
+    /// The last coordinate ignored where x₁ ≥ 1 − f (faded out over a band of 0.05 below it).
+    Blind,
+}
+
+/// A generic tanh network A of `domain` and a network B that loses information on ≈ `lost` of the
+/// inputs in the way `kind` says and is a generic injective map elsewhere; with a description.
+pub fn partial_sides(kind: Partial, domain: Domain, lost: f64, s: u64, m: usize) -> (Side, Side, String) {
+    let d = domain.d();
+    let tanh = |hidden: &[usize], out: usize, k: u64| Mlp::random(d, hidden, out, Act::Tanh, 1.5, s + k);
+    let a = Side::new(net(domain, tanh(&[24, 24], 8, 1)), m);
+    let mb = tanh(&[32], 12, 2);
+    let mut rng = Rng::new(s + 5);
+    let (f, what): (ObsFn, String) = match kind {
+        Partial::Constant => {
+            // The radius that covers `lost` of the box (area for d = 2, length for d = 1).
+            let widths = domain.widths();
+            let volume: f64 = widths.iter().product();
+            let rho = if d == 2 { (lost * volume / std::f64::consts::PI).sqrt() } else { lost * volume / 2.0 };
+            let centre: Vec<f64> =
+                widths.iter().map(|&w| rho.min(w / 2.0) + rng.uniform() * (w - 2.0 * rho.min(w / 2.0))).collect();
+            (
+                Box::new(move |u: &[f64]| {
+                    let r = u.iter().zip(&centre).map(|(x, c)| (x - c) * (x - c)).sum::<f64>().sqrt();
+                    let shrink = if r > rho { 1.0 - rho / r } else { 0.0 };
+                    let v: Vec<f64> = u.iter().zip(&centre).map(|(x, c)| c + (x - c) * shrink).collect();
+                    mb.eval(&domain.features(&v))
+                }),
+                format!("B is constant on a ball holding ≈ {:.1} % of the inputs", 100.0 * lost),
+            )
+        }
+        Partial::FoldEnd | Partial::FoldInside => {
+            let end = kind == Partial::FoldEnd;
+            let f = if end { lost / 2.0 } else { lost / 3.0 };
+            let c = if end { 1.0 - f } else { f + 0.1 + rng.uniform() * (0.8 - 3.0 * f).max(0.0) };
+            let fold = move |x: f64| {
+                if end {
+                    if x <= c { x } else { 2.0 * c - x }
+                } else if x <= c {
+                    x
+                } else if x <= c + f {
+                    2.0 * c - x
+                } else {
+                    x - 2.0 * f
+                }
+            };
+            let place = if end {
+                format!("x₁ > {:.3}", 1.0 - 2.0 * f)
+            } else {
+                format!("x₁ ∈ [{:.3}, {:.3}]", c - f, c + 2.0 * f)
+            };
+            (
+                Box::new(move |u: &[f64]| {
+                    let mut v = u.to_vec();
+                    v[0] = fold(v[0]);
+                    mb.eval(&domain.features(&v))
+                }),
+                format!(
+                    "B folds x₁ back ({}): {:.1} % of the inputs ({place}) lose information",
+                    if end { "at the end" } else { "inside, a Z" },
+                    100.0 * lost
+                ),
+            )
+        }
+        Partial::Blind => {
+            let c = 1.0 - lost;
+            let w = domain.widths()[d - 1];
+            (
+                Box::new(move |u: &[f64]| {
+                    let mut v = u.to_vec();
+                    let keep = ((c - v[0]) / 0.05).clamp(0.0, 1.0);
+                    v[d - 1] = 0.5 * w + (v[d - 1] - 0.5 * w) * keep;
+                    mb.eval(&domain.features(&v))
+                }),
+                format!("B is blind to x{d} where x₁ ≥ {c:.2} ({:.1} % of the inputs)", 100.0 * lost),
+            )
+        }
+    };
+    (a, Side::new(f, m), what)
+}
+
 /// Builds case `rep` (0, 1, 2, …) of `family`; `seed` moves every random choice (a different seed
 /// gives unseen networks, inputs and bursts); `quick` shrinks N.
 pub fn make_case(family: &str, rep: usize, seed: u64, quick: bool) -> Result<Case> {
@@ -524,115 +613,33 @@ pub fn make_case(family: &str, rep: usize, seed: u64, quick: bool) -> Result<Cas
             let b = Side::new(net(domain, tanh(2, &[32], 10, 1.5, 2)), m);
             (domain, n_default, a, b, "A sees the doubled angle 2t".into())
         }
-        "ctl_constant_region" | "ctl_partial_constant" => {
+        "ctl_constant_region" => {
             let domain = if rep % 2 == 0 { Domain::Box(RECT) } else { Domain::Box(INTERVAL) };
-            let d = domain.d();
-            // Large zones (the first family) and zones of a few per cent (the second), the fraction
-            // moved by the seed as well as the case.
-            let frac = if family == "ctl_constant_region" {
-                [0.3, 0.5, 0.15][rep % 3]
-            } else {
-                [0.03, 0.06, 0.1, 0.15][(rep + seed as usize) % 4]
-            };
-            // A ball around a seeded centre, of the radius that covers `frac` of the domain (area for
-            // d = 2, length for d = 1), is mapped to its centre: the network is constant there.
-            let mut rng = Rng::new(s + 5);
-            let widths = if d == 2 { RECT } else { INTERVAL };
-            let rho = if d == 2 { (frac * 0.6 / std::f64::consts::PI).sqrt() } else { frac / 2.0 };
-            let centre: Vec<f64> =
-                widths.iter().map(|&w| rho.min(w / 2.0) + rng.uniform() * (w - 2.0 * rho.min(w / 2.0))).collect();
-            let ma = tanh(d, &[24, 24], 8, 1.5, 1);
-            let squash = Box::new(move |u: &[f64]| {
-                let r = u.iter().zip(&centre).map(|(x, c)| (x - c) * (x - c)).sum::<f64>().sqrt();
-                let shrink = if r > rho { 1.0 - rho / r } else { 0.0 };
-                let v: Vec<f64> = u.iter().zip(&centre).map(|(x, c)| c + (x - c) * shrink).collect();
-                ma.eval(&domain.features(&v))
-            });
-            let other = Side::new(net(domain, tanh(d, &[32], 12, 1.5, 2)), m);
-            // The blind network is A in the first family and B in the second.
-            let (a, b) = if family == "ctl_constant_region" {
-                (Side::new(squash, m), other)
-            } else {
-                (other, Side::new(squash, m))
-            };
-            let who = if family == "ctl_constant_region" { "A" } else { "B" };
-            (
-                domain,
-                n_default,
-                a,
-                b,
-                format!("{who} is constant on a ball holding ≈ {:.0} % of the inputs", 100.0 * frac),
-            )
+            let frac = [0.3, 0.5, 0.15][rep % 3];
+            // The constant network is A here (B in the partial families).
+            let (b, a, what) = partial_sides(Partial::Constant, domain, frac, s, m);
+            (domain, n_default, a, b, what.replacen('B', "A", 1))
+        }
+        "ctl_partial_constant" => {
+            let domain = if rep % 2 == 0 { Domain::Box(RECT) } else { Domain::Box(INTERVAL) };
+            let frac = [0.03, 0.06, 0.1, 0.15][(rep + seed as usize) % 4];
+            let (a, b, what) = partial_sides(Partial::Constant, domain, frac, s, m);
+            (domain, n_default, a, b, what)
         }
         "ctl_partial_fold" => {
-            // B folds part of x₁ back: at the end of the range (x₁ > 1 − f is reflected onto
-            // [1 − 2f, 1 − f]: 2f of the inputs lose information) or inside it (a Z: up to c, back
-            // down to c − f, up again, so [c − f, c + 2f] — 3f — is covered three times).
             let domain = if rep % 3 == 2 { Domain::Box(RECT) } else { Domain::Box(INTERVAL) };
-            let d = domain.d();
             let f: f64 = [0.05, 0.1, 0.15, 0.2, 0.25][(rep + seed as usize) % 5];
             let end = (rep + seed as usize / 5) % 2 == 0;
-            let mut rng = Rng::new(s + 5);
-            let c = if end { 1.0 - f } else { f + 0.1 + rng.uniform() * (0.8 - 3.0 * f).max(0.0) };
-            let fold = move |x: f64| {
-                if end {
-                    if x <= c { x } else { 2.0 * c - x }
-                } else if x <= c {
-                    x
-                } else if x <= c + f {
-                    2.0 * c - x
-                } else {
-                    x - 2.0 * f
-                }
-            };
-            let mb = tanh(d, &[32], 9, 1.5, 2);
-            let b = Side::new(
-                Box::new(move |u: &[f64]| {
-                    let mut v = u.to_vec();
-                    v[0] = fold(v[0]);
-                    mb.eval(&domain.features(&v))
-                }),
-                m,
-            );
-            let a = Side::new(net(domain, tanh(d, &[24, 24], 6, 1.5, 1)), m);
-            let (lost, place) = if end {
-                (2.0 * f, format!("x₁ > {:.2}", 1.0 - 2.0 * f))
-            } else {
-                (3.0 * f, format!("x₁ ∈ [{:.2}, {:.2}]", c - f, c + 2.0 * f))
-            };
-            (
-                domain,
-                n_default,
-                a,
-                b,
-                format!(
-                    "B folds x₁ back ({}): {:.0} % of the inputs ({place}) lose information",
-                    if end { "at the end" } else { "inside, a Z" },
-                    100.0 * lost
-                ),
-            )
+            let (kind, lost) = if end { (Partial::FoldEnd, 2.0 * f) } else { (Partial::FoldInside, 3.0 * f) };
+            let (a, b, what) = partial_sides(kind, domain, lost, s, m);
+            (domain, n_default, a, b, what)
         }
         "ctl_partial_blind" => {
-            // B ignores its last coordinate where x₁ ≥ c (a band of 0.05 below c fades it out), on a
-            // fraction ≈ 1 − c of the inputs.
             let domain = if rep % 2 == 0 { Domain::Box(RECT) } else { Domain::Box(BOX3) };
-            let d = domain.d();
             let f: f64 = [0.1, 0.2, 0.3][(rep + seed as usize) % 3];
-            let c = 1.0 - f;
-            let mb = tanh(d, &[32], 12, 1.5, 2);
-            let w = domain.widths()[d - 1];
-            let b = Side::new(
-                Box::new(move |u: &[f64]| {
-                    let mut v = u.to_vec();
-                    let keep = ((c - v[0]) / 0.05).clamp(0.0, 1.0);
-                    v[d - 1] = 0.5 * w + (v[d - 1] - 0.5 * w) * keep;
-                    mb.eval(&domain.features(&v))
-                }),
-                m,
-            );
-            let a = Side::new(net(domain, tanh(d, &[24, 24], 8, 1.5, 1)), m);
-            let n = if d == 3 && !quick { 2000 } else { n_default };
-            (domain, n, a, b, format!("B is blind to x{} where x₁ ≥ {c:.2} ({:.0} % of the inputs)", d, 100.0 * f))
+            let (a, b, what) = partial_sides(Partial::Blind, domain, f, s, m);
+            let n = if domain.d() == 3 && !quick { 2000 } else { n_default };
+            (domain, n, a, b, what)
         }
         "ctl_scalar" => {
             let domain = Domain::Box(if rep % 2 == 0 { RECT } else { SQUARE });
@@ -848,6 +855,103 @@ pub fn table(s: &Value) -> String {
                 .map(|v| v.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
                 .unwrap_or_default()
         ));
+    }
+    t
+}
+
+/// The losses the resolution study places, with their domains.
+pub const RESOLUTION_KINDS: [(Partial, &str); 5] = [
+    (Partial::Constant, "rectangle"),
+    (Partial::Constant, "interval"),
+    (Partial::FoldEnd, "interval"),
+    (Partial::FoldEnd, "rectangle"),
+    (Partial::Blind, "rectangle"),
+];
+
+/// The size of region the rule can see at a given N: for each loss of [`RESOLUTION_KINDS`], each
+/// fraction of the inputs and `seeds` seeded pairs (a generic tanh network A, and B losing that
+/// fraction, M = 64), whether `compare` at its defaults finds a region of B's (and calls the pair
+/// `not_equivalent`), and what the pooled regressions alone say. Returns the JSON record; `progress`
+/// gets one line per case.
+pub fn resolution(
+    n: usize,
+    fractions: &[f64],
+    seeds: usize,
+    dev: &mut dyn Device,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Value> {
+    let mut cases = Vec::new();
+    for (kind, dom) in RESOLUTION_KINDS {
+        let domain = if dom == "interval" { Domain::Box(INTERVAL) } else { Domain::Box(RECT) };
+        for &lost in fractions {
+            for seed in 0..seeds as u64 {
+                let s = seed.wrapping_mul(1_000_003).wrapping_add(fnv(dom)).wrapping_add((lost * 1e6) as u64);
+                let (a, b, what) = partial_sides(kind, domain, lost, s, 64);
+                let mut rng = Rng::new(s + 77);
+                let u = Array2::from_shape_vec((n, domain.d()), (0..n).flat_map(|_| domain.sample(&mut rng)).collect())
+                    .expect("n × d");
+                let design = |o: Observations| o.with_burst_dim(domain.d());
+                let (a, b) = (design(observe(domain, &u, &a, s + 101)?)?, design(observe(domain, &u, &b, s + 202)?)?);
+                let t = std::time::Instant::now();
+                let cp = CompareParams { seed, ..Default::default() };
+                let row = match compare(&a, &b, &cp, dev) {
+                    Ok(c) => {
+                        use crate::pipeline::local::Network;
+                        let found = c.local.region_fraction(Network::B);
+                        json!({
+                            "kind": format!("{kind:?}"), "domain": dom, "lost": lost, "seed": seed, "what": what,
+                            "verdict": c.verdict.as_str(), "pooled_verdict": c.pooled_verdict.as_str(),
+                            "detected": c.verdict == Verdict::NotEquivalent && found > 0.0,
+                            "region_fraction_b": found, "region_fraction_a": c.local.region_fraction(Network::A),
+                            "places": c.regions.iter().filter(|r| r.network == Network::B).map(|r| r.place.clone()).collect::<Vec<_>>(),
+                            "seconds": t.elapsed().as_secs_f64(),
+                        })
+                    }
+                    Err(e) => {
+                        json!({"kind": format!("{kind:?}"), "domain": dom, "lost": lost, "seed": seed, "error": e.to_string()})
+                    }
+                };
+                progress(&format!(
+                    "{:<10} {:<9} lost {:>5.1} % seed {seed}: {} (pooled {}), region of B {:.1} %",
+                    format!("{kind:?}"),
+                    dom,
+                    100.0 * lost,
+                    row["verdict"].as_str().unwrap_or("error"),
+                    row["pooled_verdict"].as_str().unwrap_or("-"),
+                    100.0 * row["region_fraction_b"].as_f64().unwrap_or(0.0)
+                ));
+                cases.push(row);
+            }
+        }
+    }
+    Ok(json!({ "n": n, "fractions": fractions, "seeds": seeds, "cases": cases }))
+}
+
+/// The resolution study as a table: per loss, how many of the seeds were found at each fraction
+/// (and, in brackets, how many the pooled regressions alone called `not_equivalent`).
+pub fn resolution_table(r: &Value) -> String {
+    let fractions: Vec<f64> = r["fractions"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).collect();
+    let cases = r["cases"].as_array().cloned().unwrap_or_default();
+    let mut t = format!(
+        "N = {}: found by the local rule (pooled regressions alone) of {} seeds\nloss                 ",
+        r["n"], r["seeds"]
+    );
+    for f in &fractions {
+        t.push_str(&format!("{:>10}", format!("{:.1} %", 100.0 * f)));
+    }
+    t.push('\n');
+    for (kind, dom) in RESOLUTION_KINDS {
+        t.push_str(&format!("{:<21}", format!("{kind:?} {dom}")));
+        for f in &fractions {
+            let these: Vec<&Value> = cases
+                .iter()
+                .filter(|c| c["kind"] == format!("{kind:?}") && c["domain"] == dom && c["lost"].as_f64() == Some(*f))
+                .collect();
+            let found = these.iter().filter(|c| c["detected"] == true).count();
+            let pooled = these.iter().filter(|c| c["pooled_verdict"] == "not_equivalent").count();
+            t.push_str(&format!("{:>10}", format!("{found} ({pooled})")));
+        }
+        t.push('\n');
     }
     t
 }
