@@ -394,7 +394,9 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
     let constant = (ga.constant_fraction(), gb.constant_fraction());
     // Where on the inputs the two networks differ: neighbourhoods in each one's own metric, and the
     // points where one loses rank the other keeps.
+    let t_local = std::time::Instant::now();
     let local = local_evidence(&ga, &gb, (da, db), &p.thresholds.local);
+    let local_seconds = t_local.elapsed().as_secs_f64();
     let regions = local.findings(a.inputs.as_ref().or(b.inputs.as_ref()));
     p.observe.check()?;
     drop((ga, gb));
@@ -423,7 +425,8 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
             )));
         }
     }
-    timings.push(("embed", t.elapsed().as_secs_f64()));
+    timings.push(("embed", t.elapsed().as_secs_f64() - local_seconds));
+    timings.push(("local", local_seconds));
     t = std::time::Instant::now();
     let ra = select::residuals(&emb_a.coords, p.seed)?;
     p.observe.check()?;

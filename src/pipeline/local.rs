@@ -13,8 +13,8 @@
 //! * `merge_b(i)` = the fraction of B's k nearest neighbours j (k = 10) with
 //!   d_A(i, j) > 3 · max(ρ_A(i), ρ_B(i)) in *both* ends' metrics (`nearer_side`), ρ_X(i) being X's
 //!   own distance to its k-th nearest neighbour (both in input units; see `merge_fractions` for why
-//!   the larger); likewise `merge_a`. Equivalent networks give ≈ 0 (a neighbour three times farther than the k-th is 3^d·k
-//!   neighbours away in the other metric); a fold gives ≈ ½ (both branches are B-neighbours at the
+//!   the larger); likewise `merge_a`. Equivalent networks give ≈ 0 (a neighbour three times farther
+//!   than the k-th is 3^d·k neighbours away in the other metric); a fold gives ≈ ½ (both branches are B-neighbours at the
 //!   same density: each branch is locally isometric to its inputs in B's Mahalanobis metric); a
 //!   constant or blind region gives ≈ 1 − k/(its size).
 //! * `constant_b(i)`: B does not vary at all under its burst at i (rank 0) where A does — exact
@@ -23,14 +23,17 @@
 //!   2500 points of an injective tanh network of a box, 12 of them connected); where a network really
 //!   ignores a direction, its neighbours show it (d = 0 along it). Such a rank only labels a region.
 //!
-//! A point is *flagged* for B when `merge_b ≥` 0.3 (3 of 10) or `constant_b`. A single flagged point is noise
-//! (a misread burst, a point outside the others' hull); a loss of information occupies a region, so
-//! flagged points count only as connected components of the union of both networks' k-nearest-neighbour
-//! graphs holding at least 10 points. Why that suffices: if chance flags hit each point
+//! A point is *flagged* for B when `merge_b ≥` 0.3 (3 of 10) or `constant_b`. A single flagged point
+//! is noise (a misread burst, a point outside the others' hull); a loss of information occupies a
+//! region, so flagged points count only as connected components of the union of both networks'
+//! k-nearest-neighbour graphs holding at least 10 points. Why that suffices: if chance flags hit each point
 //! independently with probability p, a component of s flagged points in a graph of degree ≈ 2k
-//! appears about N·(2kp)^(s−1) times, ≈ 10⁻⁵ at N = 10⁴, p = 1 %, s = 10. The smallest detectable region
-//! is therefore ≈ 10 / (flagged share of its points) base inputs: at N = 1500, under 1 % of
-//! the inputs for a constant zone, ≈ 2 % for a fold (whose crease is not flagged).
+//! appears about N·(2kp)^(s−1) times, ≈ 5·10⁻³ at N = 10⁴, p = 1 %, s = 10 (the equivalent pairs of the
+//! verdict suite flag at most 0.7 % of their points, scattered). What this can see is bounded twice:
+//! by the count (10 flagged points) and by distance — a merged pair must lie 3 neighbour radii apart,
+//! so a fold whose folded strip is narrower than ≈ 1.5 radii is invisible (in d = 2 at N = 1500 the
+//! radius is ≈ 4 % of the unit side). `netmatch bench resolution` measures it; BENCHMARKS.md has the
+//! table.
 //!
 //! Cost: the neighbour search is one pass of d² row blocks per network through the CPU twin's tiled
 //! products ([`crate::cpu::kernel_gemm`], f32, used here for ranking only), O(N²·D·r); the distances
