@@ -346,10 +346,24 @@ pub fn compare(a: &Observations, b: &Observations, p: &CompareParams, dev: &mut 
         rank: p.covariance.rank.or(o.design_dim().map(|d| d.min(o.dim()).min(MAX_RANK))),
         ..p.covariance.clone()
     };
-    let (cov_a, cov_b) = (cov_for(a), cov_for(b));
-    let ga = local_geometry(a, &cov_a).map_err(|e| name_error("A", e))?;
+    // …but never more directions than the network's own bursts read at the median point: a network
+    // that ignores an input direction everywhere keeps d (the design's) for the comparison, while its
+    // metric does not invert a direction its bursts do not show (1/λ of rounding).
+    let geometry = |o: &Observations, name: &str| -> Result<(LocalGeometry, CovarianceParams)> {
+        let cov = cov_for(o);
+        let g = local_geometry(o, &cov).map_err(|e| name_error(name, e))?;
+        let own = g.median_point_rank();
+        match cov.rank {
+            Some(r) if p.covariance.rank.is_none() && own < r => {
+                let cov = CovarianceParams { rank: Some(own), ..cov };
+                Ok((local_geometry(o, &cov).map_err(|e| name_error(name, e))?, cov))
+            }
+            _ => Ok((g, cov)),
+        }
+    };
+    let (ga, cov_a) = geometry(a, "A")?;
     p.observe.check()?;
-    let gb = local_geometry(b, &cov_b).map_err(|e| name_error("B", e))?;
+    let (gb, cov_b) = geometry(b, "B")?;
     p.observe.check()?;
     let (stats_a, stats_b) = (pair_stats(&ga, p.seed), pair_stats(&gb, p.seed));
     p.observe.check()?;

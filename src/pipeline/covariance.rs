@@ -118,6 +118,13 @@ impl LocalGeometry {
     pub fn deficient_fraction(&self) -> f64 {
         self.point_ranks.iter().filter(|&&r| r < self.rank).count() as f64 / self.n.max(1) as f64
     }
+    /// The median per-point rank over the points where the network varies (at least 1): what the
+    /// rank rule picks when no rank is given.
+    pub fn median_point_rank(&self) -> usize {
+        let mut v: Vec<usize> = self.point_ranks.iter().copied().filter(|&r| r > 0).collect();
+        v.sort_unstable();
+        v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(1).max(1)
+    }
     /// Fraction of the points where the network is locally constant (rank 0).
     pub fn constant_fraction(&self) -> f64 {
         self.point_ranks.iter().filter(|&&r| r == 0).count() as f64 / self.n.max(1) as f64
