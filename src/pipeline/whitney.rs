@@ -164,8 +164,13 @@ pub fn choose_neurons(
     Ok(NeuronChoice { d, picks, observed })
 }
 
-/// The intrinsic dimension implied by the ε log-log slope of one network's observations (rounded, ≥ 1).
+/// The intrinsic dimension of one network's observations: the burst design's when declared, else the
+/// one implied by the ε log-log slope (rounded, ≥ 1).
 pub fn estimate_dimension(o: &Observations, p: &CompareParams) -> Result<usize> {
+    // The burst design's dimension, when declared, is d (as in `compare`); the slope only estimates it.
+    if let Some(d) = o.design_dim() {
+        return Ok(d);
+    }
     let g = local_geometry(o, &p.covariance)?;
     let e = choose_epsilon(&g, EpsilonRule::Auto, p.seed)?;
     Ok(e.dimension.map(|v| v.round().max(1.0) as usize).unwrap_or(1))
